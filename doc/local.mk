@@ -1,0 +1,1 @@
+# doc/local.mk - see Makefile.am

@@ -1,0 +1,252 @@
+/*
+ * engine.c - engine life cycle: limits, options, loading, freezing.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "engine/vg.h"
+#include "engine/cache.h"
+
+/* Defaults for every limit, in vigil_limit order (see vigil.h). */
+static const uint64_t default_limits[VIGIL_LIMIT_COUNT] = {
+	[VIGIL_LIMIT_MAX_FILESIZE] = 2ull << 30,
+	[VIGIL_LIMIT_YARA_TIMEOUT_MS] = 10000,
+	[VIGIL_LIMIT_CACHE_ENTRIES] = 65536,
+	[VIGIL_LIMIT_MAX_DEPTH] = 16,
+	[VIGIL_LIMIT_MAX_EXTRACTED] = 400ull * 1000 * 1000,
+	[VIGIL_LIMIT_MAX_MEMBERS] = 10000,
+	[VIGIL_LIMIT_MAX_MEMBER_SIZE] = 100ull * 1000 * 1000,
+	[VIGIL_LIMIT_MAX_RATIO] = 100,
+	[VIGIL_LIMIT_RATIO_MIN_SIZE] = 1000 * 1000,
+	[VIGIL_LIMIT_MAX_SCAN_MS] = 120000,
+};
+
+static int engine_ok(const vigil_engine *e)
+{
+	return e && e->magic == VG_ENGINE_MAGIC;
+}
+
+vigil_error vg_engine_fail(vigil_engine *e, vigil_error err,
+                           const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(e->errmsg, sizeof e->errmsg, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+vigil_error vigil_engine_new(vigil_engine **out)
+{
+	vigil_engine *e;
+
+	if (!out)
+		return VIGIL_EINVAL;
+	*out = NULL;
+	e = calloc(1, sizeof *e);
+	if (!e)
+		return VIGIL_ENOMEM;
+	e->magic = VG_ENGINE_MAGIC;
+	memcpy(e->limits, default_limits, sizeof e->limits);
+	*out = e;
+	return VIGIL_OK;
+}
+
+void vigil_engine_free(vigil_engine *e)
+{
+	if (!engine_ok(e))
+		return;
+	for (int i = 0; i < VG_STAGE_COUNT; i++)
+		if (vg_stages[i]->engine_free)
+			vg_stages[i]->engine_free(e);
+	vg_cache_free(e->cache);
+	e->magic = 0;
+	free(e);
+}
+
+vigil_error vigil_engine_set_limit(vigil_engine *e, vigil_limit limit,
+                                   uint64_t value)
+{
+	if (!engine_ok(e) || (unsigned)limit >= VIGIL_LIMIT_COUNT)
+		return VIGIL_EINVAL;
+	if (e->frozen)
+		return vg_engine_fail(e, VIGIL_EFROZEN,
+		                      "limits cannot change after freeze");
+	e->limits[limit] = value;
+	return VIGIL_OK;
+}
+
+uint64_t vigil_engine_get_limit(const vigil_engine *e, vigil_limit limit)
+{
+	if (!engine_ok(e) || (unsigned)limit >= VIGIL_LIMIT_COUNT)
+		return 0;
+	return e->limits[limit];
+}
+
+vigil_error vigil_engine_set_option(vigil_engine *e, vigil_option option,
+                                    int value)
+{
+	if (!engine_ok(e) || (unsigned)option >= VIGIL_OPTION_COUNT)
+		return VIGIL_EINVAL;
+	if (e->frozen)
+		return vg_engine_fail(e, VIGIL_EFROZEN,
+		                      "options cannot change after freeze");
+	e->options[option] = value != 0;
+	return VIGIL_OK;
+}
+
+/* The stage that loads files ending in path's extension, or NULL. */
+static const vg_stage *stage_for(const char *path)
+{
+	const char *dot = strrchr(path, '.');
+	const char *slash = strrchr(path, '/');
+
+	if (!dot || (slash && dot < slash))
+		return NULL;
+	for (int i = 0; i < VG_STAGE_COUNT; i++) {
+		const char *const *ext = vg_stages[i]->extensions;
+		for (; ext && *ext; ext++)
+			if (strcasecmp(dot, *ext) == 0)
+				return vg_stages[i];
+	}
+	return NULL;
+}
+
+static vigil_error errno_error(int err)
+{
+	switch (err) {
+	case ENOENT: case ENOTDIR: return VIGIL_ENOENT;
+	case EACCES: case EPERM: return VIGIL_EACCES;
+	case ENOMEM: return VIGIL_ENOMEM;
+	default: return VIGIL_EIO;
+	}
+}
+
+static vigil_error load_file(vigil_engine *e, const char *path, int strict)
+{
+	const vg_stage *st = stage_for(path);
+
+	if (!st) {
+		if (!strict)
+			return VIGIL_OK;
+		return vg_engine_fail(e, VIGIL_EFORMAT,
+		                      "%s: unknown signature file type", path);
+	}
+	return st->load(e, path);
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Loads a directory's signature files in name order, so the result does
+ * not depend on the file system's order. */
+static vigil_error load_dir(vigil_engine *e, const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	vigil_error err = VIGIL_OK;
+
+	if (!d)
+		return vg_engine_fail(e, errno_error(errno), "%s: %s", path,
+		                      strerror(errno));
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 32;
+			char **nn = realloc(names, ncap * sizeof *nn);
+			if (!nn) { err = VIGIL_ENOMEM; break; }
+			names = nn;
+			cap = ncap;
+		}
+		if (!(names[n] = malloc(strlen(path) + strlen(de->d_name) + 2))) {
+			err = VIGIL_ENOMEM;
+			break;
+		}
+		sprintf(names[n++], "%s/%s", path, de->d_name);
+	}
+	closedir(d);
+	if (!err)
+		qsort(names, n, sizeof *names, name_cmp);
+	for (size_t i = 0; i < n; i++) {
+		struct stat st;
+		if (!err && stat(names[i], &st) == 0 && S_ISREG(st.st_mode))
+			err = load_file(e, names[i], 0);
+		free(names[i]);
+	}
+	free(names);
+	if (err == VIGIL_ENOMEM)
+		vg_engine_fail(e, err, "%s: out of memory", path);
+	return err;
+}
+
+vigil_error vigil_engine_load(vigil_engine *e, const char *path)
+{
+	struct stat st;
+
+	if (!engine_ok(e) || !path)
+		return VIGIL_EINVAL;
+	if (e->frozen)
+		return vg_engine_fail(e, VIGIL_EFROZEN,
+		                      "cannot load %s: engine is frozen", path);
+	if (stat(path, &st) != 0)
+		return vg_engine_fail(e, errno_error(errno), "%s: %s", path,
+		                      strerror(errno));
+	if (S_ISDIR(st.st_mode))
+		return load_dir(e, path);
+	return load_file(e, path, 1);
+}
+
+uint64_t vigil_engine_signature_count(const vigil_engine *e)
+{
+	uint64_t n = 0;
+
+	if (!engine_ok(e))
+		return 0;
+	for (int i = 0; i < VG_STAGE_COUNT; i++)
+		if (vg_stages[i]->count)
+			n += vg_stages[i]->count(e);
+	return n;
+}
+
+vigil_error vigil_engine_freeze(vigil_engine *e)
+{
+	static atomic_uint_fast64_t generations;
+	vigil_error err;
+
+	if (!engine_ok(e))
+		return VIGIL_EINVAL;
+	if (e->frozen)
+		return vg_engine_fail(e, VIGIL_EFROZEN, "engine already frozen");
+	for (int i = 0; i < VG_STAGE_COUNT; i++) {
+		if (!vg_stages[i]->freeze)
+			continue;
+		err = vg_stages[i]->freeze(e);
+		if (err != VIGIL_OK)
+			return err;
+	}
+	err = vg_cache_new(e->limits[VIGIL_LIMIT_CACHE_ENTRIES], &e->cache);
+	if (err != VIGIL_OK)
+		return vg_engine_fail(e, err, "cannot allocate verdict cache");
+	/* Every frozen engine is its own signature generation. */
+	e->generation = atomic_fetch_add(&generations, 1) + 1;
+	e->frozen = 1;
+	e->errmsg[0] = '\0';
+	return VIGIL_OK;
+}
+
+const char *vigil_engine_last_error(const vigil_engine *e)
+{
+	return engine_ok(e) ? e->errmsg : "invalid engine";
+}

@@ -1,0 +1,44 @@
+/*
+ * error.c - messages for error codes and verdict names.
+ */
+#include "config.h"
+
+#include "engine/vg.h"
+
+/* Kept in step with vigil_error and doc/vigil-errors.md by a test. */
+static const char *const messages[VIGIL_ERROR_COUNT] = {
+	[VIGIL_OK] = "no error",
+	[VIGIL_ENOMEM] = "out of memory",
+	[VIGIL_EINVAL] = "invalid argument",
+	[VIGIL_EIO] = "input/output error",
+	[VIGIL_ENOENT] = "no such file or directory",
+	[VIGIL_EACCES] = "permission denied",
+	[VIGIL_EDATABASE] = "malformed signature database",
+	[VIGIL_EFORMAT] = "unknown signature file type",
+	[VIGIL_EFROZEN] = "engine is frozen",
+	[VIGIL_ENOTFROZEN] = "engine is not frozen",
+	[VIGIL_EYARA] = "YARA error",
+	[VIGIL_ECLAMAV] = "libclamav error",
+	[VIGIL_ETOOLARGE] = "file too large",
+	[VIGIL_ENOTREG] = "not a regular file",
+	[VIGIL_EMODEL] = "malformed or mismatched model",
+	[VIGIL_EINTERNAL] = "internal error",
+};
+
+const char *vigil_strerror(vigil_error err)
+{
+	if ((unsigned)err >= VIGIL_ERROR_COUNT || !messages[err])
+		return "unknown error";
+	return messages[err];
+}
+
+const char *vigil_verdict_name(vigil_verdict v)
+{
+	switch (v) {
+	case VIGIL_CLEAN: return "CLEAN";
+	case VIGIL_INCOMPLETE: return "INCOMPLETE";
+	case VIGIL_SUSPICIOUS: return "SUSPICIOUS";
+	case VIGIL_MALICIOUS: return "MALICIOUS";
+	}
+	return "UNKNOWN";
+}

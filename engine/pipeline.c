@@ -1,0 +1,197 @@
+/*
+ * pipeline.c - one layer through identify, digest, cache, stages and
+ * unpackers; child layers re-enter here through vg_scan_child.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine/cache.h"
+#include "engine/vg.h"
+
+uint64_t vg_now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+vigil_error vg_report(vg_ctx *ctx, const vg_layer *layer, const char *stage,
+                      const char *name, vigil_verdict v, double score,
+                      const char *detail)
+{
+	vigil_result *r = ctx->result;
+	vigil_finding_cb cb = ctx->scanner->cb;
+	vigil_error err;
+
+	err = vg_result_add(r, stage, name, layer ? layer->layer_path : "", v,
+	                    score, detail);
+	if (err != VIGIL_OK)
+		return err;
+	if (cb && cb(&r->findings[r->nfindings - 1], ctx->scanner->cb_userdata)
+	              != VIGIL_CONTINUE)
+		ctx->stop = 1;
+	return VIGIL_OK;
+}
+
+vigil_error vg_limit_hit(vg_ctx *ctx, const vg_layer *layer,
+                         const char *limit_name, const char *reason)
+{
+	ctx->incomplete = 1;
+	return vg_report(ctx, layer, "limit", limit_name, VIGIL_INCOMPLETE, 0.0,
+	                 reason);
+}
+
+int vg_ctx_timed_out(vg_ctx *ctx, const vg_layer *layer)
+{
+	if (!ctx->budget.deadline_us || vg_now_us() < ctx->budget.deadline_us)
+		return 0;
+	if (!ctx->timed_out) {
+		ctx->timed_out = 1;
+		vg_limit_hit(ctx, layer, "Limit.ScanTime",
+		             "time per object exceeded");
+	}
+	return 1;
+}
+
+/* Digests every stage asks for, for an object of this size. */
+static unsigned digests_needed(const vigil_engine *e, uint64_t size)
+{
+	unsigned need = 0;
+
+	for (int i = 0; i < VG_STAGE_COUNT; i++)
+		if (vg_stages[i]->digests)
+			need |= vg_stages[i]->digests(e, size);
+	return need;
+}
+
+/* Replays a cached top-level result into ctx->result. */
+static vigil_error replay_cached(vg_ctx *ctx, const vigil_result *hit)
+{
+	for (size_t i = 0; i < hit->nfindings && !ctx->stop; i++) {
+		const vigil_finding *f = &hit->findings[i];
+		vg_layer at = { .layer_path = f->layer };
+		vigil_error err = vg_report(ctx, &at, f->stage, f->name,
+		                            f->verdict, f->score, f->detail);
+		if (err != VIGIL_OK)
+			return err;
+	}
+	ctx->result->cached = 1;
+	return VIGIL_OK;
+}
+
+vigil_error vg_pipeline_run(vg_ctx *ctx, vg_layer *layer)
+{
+	const vigil_engine *e = ctx->engine;
+	vigil_error err;
+
+	layer->type = vg_filetype_detect(layer->data, layer->size);
+	if (vg_digest_compute(layer->data, layer->size,
+	                      digests_needed(e, layer->size), &layer->digest))
+		return VIGIL_EINTERNAL;
+
+	if (layer->depth == 0) {
+		vigil_result *hit;
+		ctx->content_key[0] = layer->digest.xxh128[0] ^ ctx->name_key[0];
+		ctx->content_key[1] = layer->digest.xxh128[1] ^ ctx->name_key[1];
+		hit = vg_cache_get(e->cache, ctx->content_key, e->generation);
+		if (hit) {
+			err = replay_cached(ctx, hit);
+			vigil_result_free(hit);
+			return err;
+		}
+	}
+
+	ctx->result->bytes_scanned += layer->size;
+	ctx->allowlisted = 0;
+	for (int i = 0; i < VG_STAGE_COUNT; i++) {
+		const vg_stage *st = vg_stages[i];
+		if (!st->scan)
+			continue;
+		err = st->scan(ctx, layer, ctx->scanner->stage_state[i]);
+		if (err != VIGIL_OK)
+			return err;
+		if (ctx->stop || ctx->allowlisted || vg_ctx_timed_out(ctx, layer))
+			return VIGIL_OK;
+	}
+	if (e->options[VIGIL_OPT_NO_UNPACK])
+		return VIGIL_OK;
+	return vg_unpack(ctx, layer);
+}
+
+/* "parent!name", or "name" below the top level. */
+static char *child_path(const char *parent, const char *name)
+{
+	size_t lp = strlen(parent), ln = strlen(name);
+	char *p = malloc(lp + ln + 2);
+
+	if (!p)
+		return NULL;
+	if (lp) {
+		memcpy(p, parent, lp);
+		p[lp++] = '!';
+	}
+	memcpy(p + lp, name, ln + 1);
+	return p;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
+vigil_error vg_scan_child(vg_ctx *ctx, const vg_layer *parent,
+                          const char *name, const uint8_t *data,
+                          size_t size)
+{
+	const uint64_t *lim = ctx->engine->limits;
+	vg_layer child;
+	char *lpath, *fpath;
+	vigil_error err;
+
+	if (ctx->stop || vg_ctx_timed_out(ctx, parent))
+		return VIGIL_OK;
+	if (parent->depth + 1 > lim[VIGIL_LIMIT_MAX_DEPTH])
+		return vg_limit_hit(ctx, parent, "Limit.MaxDepth",
+		                    "nesting deeper than the depth limit");
+	if (ctx->budget.members + 1 > lim[VIGIL_LIMIT_MAX_MEMBERS])
+		return vg_limit_hit(ctx, parent, "Limit.MaxMembers",
+		                    "more members than the member limit");
+	if (size > lim[VIGIL_LIMIT_MAX_MEMBER_SIZE])
+		return vg_limit_hit(ctx, parent, "Limit.MaxMemberSize",
+		                    "member larger than the member size limit");
+	if (ctx->budget.extracted + size > lim[VIGIL_LIMIT_MAX_EXTRACTED])
+		return vg_limit_hit(ctx, parent, "Limit.MaxExtracted",
+		                    "more data extracted than the total limit");
+	ctx->budget.members++;
+	ctx->budget.extracted += size;
+
+	if (!name || !*name)
+		name = "(unnamed)";
+	lpath = child_path(parent->layer_path, name);
+	fpath = child_path(parent->path, name);
+	if (!lpath || !fpath) {
+		free(lpath);
+		free(fpath);
+		return VIGIL_ENOMEM;
+	}
+	child = (vg_layer){
+		.data = data,
+		.size = size,
+		.name = base_name(name),
+		.path = fpath,
+		.layer_path = lpath,
+		.depth = parent->depth + 1,
+		.fd = -1,
+		.parent = parent,
+		.owner = parent->owner,
+	};
+	err = vg_pipeline_run(ctx, &child);
+	free(lpath);
+	free(fpath);
+	return err;
+}

@@ -1,0 +1,227 @@
+/*
+ * vg.h - libvigil internals shared across files (never installed).
+ *
+ * Naming: exported API is vigil_*, cross-file internals are vg_*, and
+ * file-local helpers are static. grep tells them apart.
+ */
+#ifndef VIGIL_VG_H
+#define VIGIL_VG_H
+
+#include <pthread.h>
+#include <sys/types.h>
+#include <stdint.h>
+#include <stddef.h>
+#include <stdatomic.h>
+
+#include "vigil/vigil.h"
+#include "engine/filetype.h"
+#include "engine/digest.h"
+
+struct vg_cache;
+struct vg_ctx;
+
+/* ------------------------------------------------------------------ */
+/* Layers: every object scanned, top-level file or extracted member.   */
+/* ------------------------------------------------------------------ */
+
+typedef struct vg_layer {
+	const uint8_t *data;     /* the bytes; never read past size */
+	size_t size;
+	vg_filetype type;        /* from magic bytes */
+	const char *name;        /* base file or member name; may be "" */
+	const char *path;        /* full path for externals; may be "" */
+	const char *layer_path;  /* "" at the top, "a.zip!b/c.exe" below */
+	unsigned depth;          /* 0 at the top */
+	int fd;                  /* descriptor holding data, or -1 */
+	const struct vg_layer *parent;
+	const char *owner;       /* owner's user name for externals, or "" */
+	vg_digest digest;        /* filled before the stages run */
+} vg_layer;
+
+/* ------------------------------------------------------------------ */
+/* Stages: one file each, listed once in engine/stage_list.h.          */
+/* ------------------------------------------------------------------ */
+
+typedef struct vg_stage {
+	const char *name;
+	/* File extensions (with dot) this stage loads; NULL-terminated. */
+	const char *const *extensions;
+	/* Load one signature file into the engine (before freeze). */
+	vigil_error (*load)(vigil_engine *e, const char *path);
+	/* Build the read-only tables; called once by vigil_engine_freeze. */
+	vigil_error (*freeze)(vigil_engine *e);
+	/* Free the stage's engine state (it may never have been set). */
+	void (*engine_free)(vigil_engine *e);
+	/* Per-scanner state (e.g. a YR_SCANNER); both may be NULL. */
+	vigil_error (*scanner_new)(const vigil_engine *e, void **state);
+	void (*scanner_free)(void *state);
+	/* Scan one layer, reporting findings through vg_report. */
+	vigil_error (*scan)(struct vg_ctx *ctx, const vg_layer *layer,
+	                    void *state);
+	/* Signatures loaded, for vigil_engine_signature_count. */
+	uint64_t (*count)(const vigil_engine *e);
+	/* VG_DIGEST_* flags the stage needs for an object of this size;
+	 * NULL when it needs none beyond XXH3-128 and SHA-256. */
+	unsigned (*digests)(const vigil_engine *e, uint64_t size);
+} vg_stage;
+
+#define VG_STAGE(id) VG_STAGE_##id,
+enum vg_stage_id {
+#include "engine/stage_list.h"
+	VG_STAGE_COUNT
+};
+#undef VG_STAGE
+
+/* The table, in pipeline order (engine/stages.c). */
+extern const vg_stage *const vg_stages[VG_STAGE_COUNT];
+
+/* ------------------------------------------------------------------ */
+/* Engine                                                              */
+/* ------------------------------------------------------------------ */
+
+#define VG_ENGINE_MAGIC 0x5647454eu /* "VGEN" */
+#define VG_ERRMSG_MAX 512
+
+struct vigil_engine {
+	uint32_t magic;
+	int frozen;
+	uint64_t limits[VIGIL_LIMIT_COUNT];
+	int options[VIGIL_OPTION_COUNT];
+	/* Each stage's engine state, owned by the stage. */
+	void *stage_state[VG_STAGE_COUNT];
+	/* Changes whenever a different signature set is frozen; part of
+	 * every cache key so a reloaded engine never reuses old verdicts. */
+	uint64_t generation;
+	struct vg_cache *cache;
+	/* Set at freeze when some rule reads the object's name or owner
+	 * (YARA externals): cache keys then include them, so a verdict is
+	 * never reused for a file the rules would judge differently. */
+	int cache_keys_name;
+	char errmsg[VG_ERRMSG_MAX];
+};
+
+/* Records a message for vigil_engine_last_error and returns err. */
+vigil_error vg_engine_fail(vigil_engine *e, vigil_error err,
+                           const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* ------------------------------------------------------------------ */
+/* Findings and results                                                */
+/* ------------------------------------------------------------------ */
+
+struct vigil_finding {
+	const char *stage;   /* static string: the stage's name */
+	char *name;
+	char *layer;
+	char *detail;
+	vigil_verdict verdict;
+	double score;
+};
+
+struct vigil_result {
+	vigil_verdict verdict;
+	vigil_finding *findings;
+	size_t nfindings, cap;
+	char sha256[65];
+	const char *type;    /* static string from vg_filetype_name */
+	uint64_t size;
+	uint64_t bytes_scanned;
+	uint64_t time_us;
+	int cached;
+};
+
+vigil_result *vg_result_new(void);
+/* Appends a copy of the strings; NULL strings become "". */
+vigil_error vg_result_add(vigil_result *r, const char *stage,
+                          const char *name, const char *layer,
+                          vigil_verdict v, double score,
+                          const char *detail);
+/* Deep copy, for the cache. NULL on ENOMEM. */
+vigil_result *vg_result_clone(const vigil_result *r);
+
+/* ------------------------------------------------------------------ */
+/* Scanner and per-scan context                                        */
+/* ------------------------------------------------------------------ */
+
+#define VG_SCANNER_MAGIC 0x5647534eu /* "VGSN" */
+
+struct vigil_scanner {
+	uint32_t magic;
+	const vigil_engine *engine;
+	void *stage_state[VG_STAGE_COUNT];
+	vigil_finding_cb cb;
+	void *cb_userdata;
+	uint8_t *buf;        /* reusable read buffer for small files */
+	size_t bufcap;
+	uid_t owner_uid;     /* last owner looked up, and its name */
+	char owner[64];
+	char errmsg[VG_ERRMSG_MAX];
+};
+
+/* Budget shared by all layers of one top-level object. */
+typedef struct vg_budget {
+	uint64_t extracted;  /* bytes of members produced so far */
+	uint64_t members;    /* members produced so far */
+	uint64_t deadline_us;/* monotonic time at which the scan stops */
+} vg_budget;
+
+typedef struct vg_ctx {
+	vigil_scanner *scanner;
+	const vigil_engine *engine;
+	vigil_result *result;
+	vg_budget budget;
+	int stop;            /* set when a callback asked to stop */
+	int incomplete;      /* set when any limit was hit */
+	int timed_out;       /* the time limit was hit and recorded */
+	uint64_t name_key[2];    /* mixed into content_key (see cache_keys_name) */
+	uint64_t content_key[2]; /* top-level cache key, set by the pipeline */
+	int allowlisted;     /* set by the allowlist for the current layer */
+} vg_ctx;
+
+/*
+ * Reports a finding on a layer: adds it to the result and calls the
+ * user's callback, which may set ctx->stop. Stages check ctx->stop and
+ * return early when it is set.
+ */
+vigil_error vg_report(vg_ctx *ctx, const vg_layer *layer, const char *stage,
+                      const char *name, vigil_verdict v, double score,
+                      const char *detail);
+
+/*
+ * Records that a limit stopped part of the scan: an INCOMPLETE finding
+ * from stage "limit" named e.g. "Limit.MaxDepth" with the reason.
+ */
+vigil_error vg_limit_hit(vg_ctx *ctx, const vg_layer *layer,
+                         const char *limit_name, const char *reason);
+
+/* Microseconds on the monotonic clock. */
+uint64_t vg_now_us(void);
+
+/* 1 when the per-object time limit has passed (and records it once). */
+int vg_ctx_timed_out(vg_ctx *ctx, const vg_layer *layer);
+
+/*
+ * Runs the whole pipeline on one layer: digest, cache (top level only),
+ * stages, unpackers, children. Used for the top-level object and,
+ * through vg_scan_child, for every extracted member.
+ */
+vigil_error vg_pipeline_run(vg_ctx *ctx, vg_layer *layer);
+
+/*
+ * Scans an extracted member as a child layer of parent (depth + 1),
+ * with layer path "parent!name". Checks the depth, member-count and
+ * extracted-bytes limits first (hitting one records INCOMPLETE and
+ * returns VIGIL_OK). data must stay valid for the call only.
+ */
+vigil_error vg_scan_child(vg_ctx *ctx, const vg_layer *parent,
+                          const char *name, const uint8_t *data,
+                          size_t size);
+
+/*
+ * Unpacks a layer's members (unpackers/registry.c): asks each
+ * registered unpacker to bid and lets the highest one extract, calling
+ * vg_scan_child for each member.
+ */
+vigil_error vg_unpack(vg_ctx *ctx, const vg_layer *layer);
+
+#endif /* VIGIL_VG_H */

@@ -1,0 +1,35 @@
+# fuzz/local.mk - libFuzzer targets (make fuzzers, with --enable-fuzzing)
+# and their corpus replays (in make check, always).
+#
+# A target is fuzz/<unit>_fuzzer.c defining LLVMFuzzerTestOneInput, with
+# a seed corpus in fuzz/<unit>_fuzzer_corpus/. Add one with the same
+# ten lines as below. Targets link the static library so they can reach
+# internals.
+FUZZERS =
+VG_FUZZ_LIBS = libvigil.la $(libvigil_la_LIBADD)
+EXTRA_DIST += fuzz/replay_main.c
+
+EXTRA_PROGRAMS = fuzz/filetype_fuzzer
+FUZZERS += fuzz/filetype_fuzzer$(EXEEXT)
+fuzz_filetype_fuzzer_LDFLAGS = -static $(FUZZ_FLAGS)
+fuzz_filetype_fuzzer_LDADD = $(VG_FUZZ_LIBS)
+check_PROGRAMS += fuzz/filetype_replay
+TESTS += fuzz/filetype_replay
+fuzz_filetype_replay_SOURCES = fuzz/filetype_fuzzer.c fuzz/replay_main.c
+fuzz_filetype_replay_LDFLAGS = -static
+fuzz_filetype_replay_LDADD = $(VG_FUZZ_LIBS)
+EXTRA_DIST += fuzz/filetype_fuzzer_corpus
+
+EXTRA_PROGRAMS += fuzz/scan_fuzzer
+FUZZERS += fuzz/scan_fuzzer$(EXEEXT)
+fuzz_scan_fuzzer_LDFLAGS = -static $(FUZZ_FLAGS)
+fuzz_scan_fuzzer_LDADD = $(VG_FUZZ_LIBS)
+check_PROGRAMS += fuzz/scan_replay
+TESTS += fuzz/scan_replay
+fuzz_scan_replay_SOURCES = fuzz/scan_fuzzer.c fuzz/replay_main.c
+fuzz_scan_replay_LDFLAGS = -static
+fuzz_scan_replay_LDADD = $(VG_FUZZ_LIBS)
+EXTRA_DIST += fuzz/scan_fuzzer_corpus
+
+fuzzers: $(FUZZERS)
+.PHONY: fuzzers

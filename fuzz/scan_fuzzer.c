@@ -1,0 +1,43 @@
+/*
+ * scan_fuzzer.c - the whole pipeline on a buffer: every stage and
+ * unpacker of an engine with the built-in signatures.
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "vigil/vigil.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static vigil_engine *engine;
+static vigil_scanner *scanner;
+
+static void setup(void)
+{
+	if (vigil_engine_new(&engine) != VIGIL_OK ||
+	    vigil_engine_set_limit(engine, VIGIL_LIMIT_CACHE_ENTRIES, 0) ||
+	    vigil_engine_set_limit(engine, VIGIL_LIMIT_MAX_SCAN_MS, 5000) ||
+	    vigil_engine_freeze(engine) != VIGIL_OK ||
+	    vigil_scanner_new(engine, &scanner) != VIGIL_OK)
+		abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	vigil_result *r = NULL;
+
+	if (!engine)
+		setup();
+	if (vigil_scan_mem(scanner, data, size, "fuzz.bin", &r) == VIGIL_OK) {
+		/* every finding must be readable */
+		for (size_t i = 0; i < vigil_result_finding_count(r); i++) {
+			const vigil_finding *f = vigil_result_finding(r, i);
+			if (!vigil_finding_name(f) || !vigil_finding_layer(f))
+				abort();
+		}
+	}
+	vigil_result_free(r);
+	return 0;
+}

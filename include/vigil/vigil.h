@@ -1,0 +1,324 @@
+/*
+ * vigil.h - the public C API of libvigil, the vigil scanning engine.
+ *
+ * Life cycle:
+ *
+ *   vigil_engine_new -> vigil_engine_set_limit / _set_option ->
+ *   vigil_engine_load (any number of times) -> vigil_engine_freeze ->
+ *   vigil_scanner_new (one per thread) -> vigil_scan_path / _fd / _mem ->
+ *   vigil_result_* accessors -> vigil_result_free -> vigil_scanner_free ->
+ *   vigil_engine_free
+ *
+ * Threads: a frozen engine is read-only apart from its internal verdict
+ * cache, which is safe to share. Any number of threads may each use their
+ * own vigil_scanner on one frozen engine. A vigil_scanner must not be used
+ * by two threads at once. The engine must outlive all its scanners.
+ *
+ * Errors and verdicts are kept apart: every function that can fail returns
+ * a vigil_error (VIGIL_OK is 0). Finding malware is not an error; it is a
+ * verdict in the vigil_result.
+ *
+ * Strings passed in are copied; strings returned live as long as the
+ * object they were read from, unless said otherwise.
+ */
+#ifndef VIGIL_VIGIL_H
+#define VIGIL_VIGIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(VIGIL_BUILDING_LIBRARY) && defined(__GNUC__)
+#define VIGIL_API __attribute__((visibility("default")))
+#else
+#define VIGIL_API
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Versions                                                            */
+/* ------------------------------------------------------------------ */
+
+#define VIGIL_VERSION_MAJOR 0
+#define VIGIL_VERSION_MINOR 1
+#define VIGIL_VERSION_PATCH 0
+#define VIGIL_VERSION_STRING "0.1.0"
+/* 0xMMmmpp, comparable with < and > */
+#define VIGIL_VERSION_NUM 0x000100
+
+/* vigil's own version, "0.1.0". Static storage. */
+VIGIL_API const char *vigil_version(void);
+/* VIGIL_VERSION_NUM of the library actually loaded at run time. */
+VIGIL_API unsigned vigil_version_num(void);
+/*
+ * One line per component vigil was built with and runs against:
+ * "vigil 0.1.0\nlibyara 4.2.3\nlibclamav 1.0.x\n...". Static storage.
+ */
+VIGIL_API const char *vigil_version_details(void);
+
+/* ------------------------------------------------------------------ */
+/* Errors                                                              */
+/* ------------------------------------------------------------------ */
+
+typedef enum vigil_error {
+	VIGIL_OK = 0,
+	VIGIL_ENOMEM = 1,     /* out of memory */
+	VIGIL_EINVAL = 2,     /* bad argument or option value */
+	VIGIL_EIO = 3,        /* a read or stat failed (errno kept) */
+	VIGIL_ENOENT = 4,     /* no such file */
+	VIGIL_EACCES = 5,     /* permission denied */
+	VIGIL_EDATABASE = 6,  /* a signature file is malformed */
+	VIGIL_EFORMAT = 7,    /* unknown signature file type */
+	VIGIL_EFROZEN = 8,    /* engine already frozen: cannot change it */
+	VIGIL_ENOTFROZEN = 9, /* engine must be frozen before scanning */
+	VIGIL_EYARA = 10,     /* libyara reported an internal error */
+	VIGIL_ECLAMAV = 11,   /* libclamav reported an internal error */
+	VIGIL_ETOOLARGE = 12, /* object exceeds VIGIL_LIMIT_MAX_FILESIZE */
+	VIGIL_ENOTREG = 13,   /* path is not a regular file */
+	VIGIL_EMODEL = 14,    /* an ML model file is malformed or mismatched */
+	VIGIL_EINTERNAL = 15  /* a bug in vigil; please report it */
+} vigil_error;
+
+/* Number of vigil_error values, for tables and tests. */
+#define VIGIL_ERROR_COUNT 16
+
+/*
+ * A short English description of an error code. Never NULL; static
+ * storage. Unknown codes give "unknown error".
+ */
+VIGIL_API const char *vigil_strerror(vigil_error err);
+
+/* ------------------------------------------------------------------ */
+/* Verdicts                                                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Ordered by severity for display; the result's verdict is the most
+ * severe finding. INCOMPLETE means a limit stopped part of the scan and
+ * nothing malicious or suspicious was found in the part that was
+ * scanned: it is never reported as CLEAN.
+ */
+typedef enum vigil_verdict {
+	VIGIL_CLEAN = 0,
+	VIGIL_INCOMPLETE = 1,
+	VIGIL_SUSPICIOUS = 2,
+	VIGIL_MALICIOUS = 3
+} vigil_verdict;
+
+/* "CLEAN", "INCOMPLETE", "SUSPICIOUS", "MALICIOUS". Static storage. */
+VIGIL_API const char *vigil_verdict_name(vigil_verdict v);
+
+/* ------------------------------------------------------------------ */
+/* Engine                                                              */
+/* ------------------------------------------------------------------ */
+
+typedef struct vigil_engine vigil_engine;
+
+/*
+ * Creates an empty engine with default limits and options. Returns
+ * VIGIL_OK and sets *out, or VIGIL_ENOMEM. Free with vigil_engine_free.
+ */
+VIGIL_API vigil_error vigil_engine_new(vigil_engine **out);
+
+/*
+ * Frees an engine and everything loaded into it. Accepts NULL. All
+ * scanners made from it must be freed first.
+ */
+VIGIL_API void vigil_engine_free(vigil_engine *engine);
+
+/* Limits: every one is named here, with its default. */
+typedef enum vigil_limit {
+	/* Objects larger than this are not read (VIGIL_ETOOLARGE for a
+	 * top-level object; INCOMPLETE for an archive member). Default 2 GiB. */
+	VIGIL_LIMIT_MAX_FILESIZE = 0,
+	/* YARA time per scanned object, in milliseconds. Default 10000. */
+	VIGIL_LIMIT_YARA_TIMEOUT_MS = 1,
+	/* Entries in the verdict cache; 0 turns caching off. Default 65536. */
+	VIGIL_LIMIT_CACHE_ENTRIES = 2,
+	/* Nesting depth of layers (archive in archive). Default 16. */
+	VIGIL_LIMIT_MAX_DEPTH = 3,
+	/* Bytes extracted per top-level object. Default 400 MB. */
+	VIGIL_LIMIT_MAX_EXTRACTED = 4,
+	/* Members per top-level object. Default 10000. */
+	VIGIL_LIMIT_MAX_MEMBERS = 5,
+	/* Size of one extracted member. Default 100 MB. */
+	VIGIL_LIMIT_MAX_MEMBER_SIZE = 6,
+	/* Largest ratio of member size to compressed size. Default 100. */
+	VIGIL_LIMIT_MAX_RATIO = 7,
+	/* Members smaller than this are exempt from the ratio. Default 1 MB. */
+	VIGIL_LIMIT_RATIO_MIN_SIZE = 8,
+	/* Time per top-level object, in milliseconds. Default 120000. */
+	VIGIL_LIMIT_MAX_SCAN_MS = 9
+} vigil_limit;
+#define VIGIL_LIMIT_COUNT 10
+
+/*
+ * Sets a limit. VIGIL_EINVAL for an unknown limit, VIGIL_EFROZEN after
+ * vigil_engine_freeze.
+ */
+VIGIL_API vigil_error vigil_engine_set_limit(vigil_engine *engine,
+                                             vigil_limit limit,
+                                             uint64_t value);
+/* Reads a limit; returns 0 for an unknown one. */
+VIGIL_API uint64_t vigil_engine_get_limit(const vigil_engine *engine,
+                                          vigil_limit limit);
+
+/* Boolean options. */
+typedef enum vigil_option {
+	/* Do not add the built-in test signatures (EICAR, clam.exe) at
+	 * freeze. Default 0: they are added. */
+	VIGIL_OPT_NO_DEFAULT_SIGNATURES = 0,
+	/* Report encrypted archive members as SUSPICIOUS instead of as an
+	 * informational finding. Default 0. */
+	VIGIL_OPT_ENCRYPTED_SUSPICIOUS = 1,
+	/* Do not use the built-in ML model. Default 0. */
+	VIGIL_OPT_NO_ML = 2,
+	/* Do not unpack archives and containers. Default 0. */
+	VIGIL_OPT_NO_UNPACK = 3
+} vigil_option;
+#define VIGIL_OPTION_COUNT 4
+
+VIGIL_API vigil_error vigil_engine_set_option(vigil_engine *engine,
+                                              vigil_option option,
+                                              int value);
+
+/*
+ * Loads signatures from a file, or from every signature file in a
+ * directory (not recursive; files of unknown type in a directory are
+ * skipped, a named file of unknown type is VIGIL_EFORMAT).
+ *
+ * The type comes from the file name's extension:
+ *   .hdb .hsb          MD5 / SHA-1 / SHA-256 hash signatures (ClamAV)
+ *   .fp .sfp           allowlists in the same formats
+ *   .yar .yara         YARA sources, each file in its own namespace
+ *   .yarc              compiled YARA rules (yarac)
+ *   .cvd .cld .cud .ndb .ldb .cdb .ign2 ... ClamAV databases
+ *
+ * On VIGIL_EDATABASE, vigil_engine_last_error names the file and line.
+ * VIGIL_EFROZEN after vigil_engine_freeze.
+ */
+VIGIL_API vigil_error vigil_engine_load(vigil_engine *engine,
+                                        const char *path);
+
+/*
+ * Number of signatures loaded so far, of all kinds (hash entries, YARA
+ * rules, ClamAV signatures).
+ */
+VIGIL_API uint64_t vigil_engine_signature_count(const vigil_engine *engine);
+
+/*
+ * Makes the engine read-only and ready to scan: adds the built-in
+ * signatures (unless turned off), compiles YARA sources, builds lookup
+ * tables. Must be called once before vigil_scanner_new.
+ */
+VIGIL_API vigil_error vigil_engine_freeze(vigil_engine *engine);
+
+/*
+ * The message of the last failed engine call ("rules.hdb:12: bad MD5"),
+ * or "" if none. Lives until the next call on the engine.
+ */
+VIGIL_API const char *vigil_engine_last_error(const vigil_engine *engine);
+
+/* ------------------------------------------------------------------ */
+/* Findings and results                                                */
+/* ------------------------------------------------------------------ */
+
+typedef struct vigil_finding vigil_finding;
+typedef struct vigil_result vigil_result;
+
+/* The stage that made a finding: "hash", "yara", "clamav", "ml",
+ * "limit", "unpack", "builtin". Lives as long as the result. */
+VIGIL_API const char *vigil_finding_stage(const vigil_finding *f);
+/* Threat name, e.g. "Eicar-Test-Signature" or "namespace:RuleName". */
+VIGIL_API const char *vigil_finding_name(const vigil_finding *f);
+/* Layer path: "" for the top-level object, else "a.zip!dir/b.exe". */
+VIGIL_API const char *vigil_finding_layer(const vigil_finding *f);
+/* Severity this finding contributes. */
+VIGIL_API vigil_verdict vigil_finding_verdict(const vigil_finding *f);
+/* Score in [0, 1]: 1 for an exact signature, a probability for ML. */
+VIGIL_API double vigil_finding_score(const vigil_finding *f);
+/* Free text: rule description, ML explanation, limit reason; may be "". */
+VIGIL_API const char *vigil_finding_detail(const vigil_finding *f);
+
+VIGIL_API vigil_verdict vigil_result_verdict(const vigil_result *r);
+VIGIL_API size_t vigil_result_finding_count(const vigil_result *r);
+/* The i-th finding, or NULL past the end. Lives as long as the result. */
+VIGIL_API const vigil_finding *vigil_result_finding(const vigil_result *r,
+                                                    size_t i);
+/* Lower-case hex SHA-256 of the top-level object (64 characters). */
+VIGIL_API const char *vigil_result_sha256(const vigil_result *r);
+/* Type of the top-level object from its magic bytes: "PE", "ZIP", ... */
+VIGIL_API const char *vigil_result_type(const vigil_result *r);
+/* Size of the top-level object in bytes. */
+VIGIL_API uint64_t vigil_result_size(const vigil_result *r);
+/* Bytes passed through the stages, all layers together. */
+VIGIL_API uint64_t vigil_result_bytes_scanned(const vigil_result *r);
+/* Wall time of the scan in microseconds. */
+VIGIL_API uint64_t vigil_result_time_us(const vigil_result *r);
+/* 1 if the verdict came from the verdict cache. */
+VIGIL_API int vigil_result_cached(const vigil_result *r);
+/* Frees a result. Accepts NULL. */
+VIGIL_API void vigil_result_free(vigil_result *r);
+
+/* ------------------------------------------------------------------ */
+/* Scanning                                                            */
+/* ------------------------------------------------------------------ */
+
+typedef struct vigil_scanner vigil_scanner;
+
+/*
+ * Called for each finding as it is made. Return VIGIL_CONTINUE to go on
+ * or VIGIL_STOP to end the scan early; the result then holds the findings
+ * made so far. The finding lives until the callback returns.
+ */
+#define VIGIL_CONTINUE 0
+#define VIGIL_STOP 1
+typedef int (*vigil_finding_cb)(const vigil_finding *f, void *userdata);
+
+/*
+ * Creates a scanner for one thread on a frozen engine (VIGIL_ENOTFROZEN
+ * otherwise). Cheap: make one per worker thread.
+ */
+VIGIL_API vigil_error vigil_scanner_new(const vigil_engine *engine,
+                                        vigil_scanner **out);
+/* Frees a scanner. Accepts NULL. */
+VIGIL_API void vigil_scanner_free(vigil_scanner *scanner);
+
+/* Sets (or clears, with NULL) the finding callback. */
+VIGIL_API void vigil_scanner_set_callback(vigil_scanner *scanner,
+                                          vigil_finding_cb cb,
+                                          void *userdata);
+
+/*
+ * Scans a regular file by path. On VIGIL_OK, *out holds a result the
+ * caller frees with vigil_result_free. On error *out is NULL and
+ * vigil_scanner_last_error says why. The file is never changed.
+ */
+VIGIL_API vigil_error vigil_scan_path(vigil_scanner *scanner,
+                                      const char *path,
+                                      vigil_result **out);
+
+/*
+ * Scans an open file descriptor from its current start (offset 0 for
+ * regular files; pipes and sockets are read to the end, up to
+ * VIGIL_LIMIT_MAX_FILESIZE). name is used for YARA's filename externals
+ * and may be NULL. The descriptor stays open and owned by the caller.
+ */
+VIGIL_API vigil_error vigil_scan_fd(vigil_scanner *scanner, int fd,
+                                    const char *name, vigil_result **out);
+
+/* Scans a buffer in memory; name as for vigil_scan_fd. */
+VIGIL_API vigil_error vigil_scan_mem(vigil_scanner *scanner,
+                                     const void *data, size_t size,
+                                     const char *name, vigil_result **out);
+
+/* The message of the last failed scan on this scanner, or "". */
+VIGIL_API const char *vigil_scanner_last_error(const vigil_scanner *s);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VIGIL_VIGIL_H */

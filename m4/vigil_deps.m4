@@ -1,0 +1,17 @@
+# VIGIL_CHECK_DEPS: the libraries libvigil and its tools need, through
+# pkg-config. Each is required: vigil without one of them would scan less
+# and say nothing about it.
+AC_DEFUN([VIGIL_CHECK_DEPS], [
+  PKG_CHECK_MODULES([YARA], [yara >= 4.1])
+  PKG_CHECK_MODULES([CLAMAV], [libclamav >= 0.103])
+  PKG_CHECK_MODULES([ARCHIVE], [libarchive >= 3.4])
+  PKG_CHECK_MODULES([PCRE2], [libpcre2-8 >= 10.34])
+  PKG_CHECK_MODULES([XXHASH], [libxxhash >= 0.8])
+  PKG_CHECK_MODULES([CRYPTO], [libcrypto >= 1.1.1])
+  PKG_CHECK_MODULES([JANSSON], [jansson >= 2.12])
+  PKG_CHECK_MODULES([CHECK], [check >= 0.13], [have_check=yes], [have_check=no])
+  AM_CONDITIONAL([HAVE_CHECK], [test "$have_check" = yes])
+  # Libraries libvigil links, kept private in vigil.pc.
+  VIGIL_PC_REQUIRES_PRIVATE="yara libclamav libarchive libpcre2-8 libxxhash libcrypto"
+  AC_SUBST([VIGIL_PC_REQUIRES_PRIVATE])
+])

@@ -1,0 +1,1 @@
+# ml/local.mk - see ml/README.md

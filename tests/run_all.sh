@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# run_all.sh - the whole test suite, as CI runs it (via ./setup.sh test):
+# make check in the normal build, make check again under ASan/UBSan,
+# each libFuzzer target for a short run, and make distcheck.
+# Ends with one line "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+top=$PWD
+jobs=$(nproc 2>/dev/null || echo 2)
+fuzz_seconds=${VIGIL_FUZZ_SECONDS:-15}
+passed=0   # steps
+failed=0
+tests_passed=0   # individual tests inside the steps
+tests_failed=0
+
+step() { # step NAME COMMAND...: run, count, keep going
+	local name=$1
+	shift
+	echo "=== $name"
+	local t0=$SECONDS
+	if "$@"; then
+		passed=$((passed + 1))
+		echo "=== $name: ok ($((SECONDS - t0)) s)"
+	else
+		failed=$((failed + 1))
+		echo "=== $name: FAILED ($((SECONDS - t0)) s)"
+	fi
+}
+
+# Counts of the automake harness, added to ours.
+harness() { # harness DIR
+	local log=$1/test-suite.log
+	[ -f "$log" ] || return 0
+	local p f
+	p=$(awk '/^# PASS:/{print $3}' "$log")
+	f=$(awk '/^# (FAIL|ERROR|XPASS):/{s+=$3} END{print s+0}' "$log")
+	tests_passed=$((tests_passed + ${p:-0}))
+	tests_failed=$((tests_failed + ${f:-0}))
+	echo "    $1: ${p:-0} tests passed, ${f:-0} failed"
+}
+
+check_in() { # check_in DIR [configure args]
+	local dir=$1
+	shift
+	mkdir -p "$dir"
+	if [ ! -f "$dir/config.status" ] || [ configure -nt "$dir/config.status" ]; then
+		(cd "$dir" && "$top/configure" -q "$@") || return 1
+	fi
+	make -C "$dir" -j"$jobs" >/dev/null || return 1
+	make -C "$dir" -j"$jobs" check >"$dir/check.out" 2>&1
+	local rc=$?
+	harness "$dir"
+	[ $rc -eq 0 ] || { grep -E '^(FAIL|ERROR)' "$dir/check.out"; tail -n 40 "$dir/test-suite.log"; }
+	return $rc
+}
+
+fuzz_all() {
+	local dir=build-fuzz
+	mkdir -p "$dir"
+	if [ ! -f "$dir/config.status" ] || [ configure -nt "$dir/config.status" ]; then
+		(cd "$dir" && CC=clang "$top/configure" -q --enable-fuzzing) || return 1
+	fi
+	make -C "$dir" -j"$jobs" fuzzers >/dev/null || return 1
+	local rc=0
+	for f in "$dir"/fuzz/*_fuzzer; do
+		[ -x "$f" ] || continue
+		local name
+		name=$(basename "$f")
+		local work="$dir/fuzz/$name.work"
+		mkdir -p "$work"
+		if "$f" -max_total_time="$fuzz_seconds" -max_len=65536 -rss_limit_mb=1024 \
+			-timeout=10 -artifact_prefix="$work/" "$work" "fuzz/${name}_corpus" \
+			>"$work/log" 2>&1; then
+			echo "    $name: $(grep -o 'Done [0-9]* runs' "$work/log" | tail -1)"
+			tests_passed=$((tests_passed + 1))
+		else
+			echo "    $name: FAILED"
+			tests_failed=$((tests_failed + 1))
+			tail -n 30 "$work/log"
+			rc=1
+		fi
+	done
+	return $rc
+}
+
+step "make check" check_in build
+step "make check (ASan+UBSan)" check_in build-asan --enable-sanitizers
+step "fuzz (${fuzz_seconds}s per target)" fuzz_all
+if [ "${VIGIL_SKIP_DISTCHECK:-}" != 1 ]; then
+	step "make distcheck" make -C build -j"$jobs" distcheck >/dev/null
+fi
+echo "steps: $passed passed, $failed failed"
+# a failed step with no failed test in it (a build error) still fails
+[ "$failed" -gt 0 ] && [ "$tests_failed" -eq 0 ] && tests_failed=$failed
+echo "$tests_passed passed, $tests_failed failed"
+[ "$failed" -eq 0 ]
