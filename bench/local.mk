@@ -1,1 +1,10 @@
-# bench/local.mk - see Makefile.am
+# bench/local.mk - benchmarks against yara, clamscan and clamd; not part
+# of make check (see doc/benchmarks.md). cache_bench is built with the
+# rest so that an API change that breaks it shows at once.
+noinst_PROGRAMS += bench/cache_bench
+bench_cache_bench_SOURCES = bench/cache_bench.c
+bench_cache_bench_LDADD = libvigil.la
+
+EXTRA_DIST += bench/run.sh bench/make_corpus.sh bench/make_hashlist.sh \
+	bench/compare_matches.py
+EXTRA_DIST += bench/archive_bench.sh

@@ -10,10 +10,12 @@
 
 #include <ctype.h>
 #include <string.h>
-#include <strings.h>
 
 #include "engine/bytes.h"
 #include "engine/filetype.h"
+
+/* How much of the start text kinds are judged on. */
+#define HEAD 1024
 
 #define VG_FT_NAME(id, name) name,
 static const char *const names[VG_FT_COUNT] = { VG_FILETYPES(VG_FT_NAME) };
@@ -69,15 +71,10 @@ static int is_pe(const uint8_t *d, size_t n)
 	       vg_match(d, n, lfanew, "PE\0\0", 4);
 }
 
-/* Case-insensitive search for needle in the first n bytes. */
-static int has_ci(const uint8_t *d, size_t n, const char *needle)
+/* needle (lower case) in the lower-cased head of the object. */
+static int has(const char *lower, size_t n, const char *needle)
 {
-	size_t len = strlen(needle);
-
-	for (size_t i = 0; i + len <= n; i++)
-		if (strncasecmp((const char *)d + i, needle, len) == 0)
-			return 1;
-	return 0;
+	return memmem(lower, n, needle, strlen(needle)) != NULL;
 }
 
 static int is_text(const uint8_t *d, size_t n)
@@ -91,27 +88,28 @@ static int is_text(const uint8_t *d, size_t n)
 	return 1;
 }
 
-static int is_mail(const uint8_t *d, size_t n)
+/* Mail: a header line at the start and another header after it. */
+static int is_mail(const char *lower, size_t n)
 {
 	static const char *const heads[] = {
-		"From ", "Received:", "Return-Path:", "Message-ID:",
-		"MIME-Version:", "Delivered-To:", "X-", "Date:", "Subject:",
+		"received:", "return-path:", "message-id:", "mime-version:",
+		"delivered-to:", "x-", "date:", "subject:", "from:", "to:",
 	};
-	int hits = 0;
+	int start = 0;
 
-	if (vg_match(d, n, 0, "From ", 5))
+	if (n >= 5 && memcmp(lower, "from ", 5) == 0)
 		return 1;
 	for (size_t i = 0; i < sizeof heads / sizeof *heads; i++)
 		if (n >= strlen(heads[i]) &&
-		    strncasecmp((const char *)d, heads[i], strlen(heads[i])) == 0)
-			hits++;
-	/* one header at the start plus a MIME marker somewhere */
-	return hits && (has_ci(d, n, "\nContent-Type:") ||
-	                has_ci(d, n, "\nFrom:") || has_ci(d, n, "\nTo:"));
+		    memcmp(lower, heads[i], strlen(heads[i])) == 0)
+			start = 1;
+	return start && (has(lower, n, "\ncontent-type:") ||
+	                 has(lower, n, "\nfrom:") || has(lower, n, "\nto:"));
 }
 
 static vg_filetype text_kind(const uint8_t *d, size_t n)
 {
+	char lower[HEAD];
 	size_t i = 0;
 
 	/* skip a UTF-8 byte order mark and leading blanks */
@@ -121,18 +119,21 @@ static vg_filetype text_kind(const uint8_t *d, size_t n)
 		i++;
 	if (vg_match(d, n, i, "#!", 2))
 		return VG_FT_SCRIPT;
-	if (has_ci(d + i, n - i, "<!doctype html") || has_ci(d + i, n - i, "<html") ||
-	    has_ci(d + i, n - i, "<script") || has_ci(d + i, n - i, "<body") ||
-	    has_ci(d + i, n - i, "<iframe"))
+	for (size_t j = i; j < n; j++)
+		lower[j - i] = (char)tolower(d[j]);
+	n -= i;
+	if (has(lower, n, "<!doctype html") || has(lower, n, "<html") ||
+	    has(lower, n, "<script") || has(lower, n, "<body") ||
+	    has(lower, n, "<iframe"))
 		return VG_FT_HTML;
-	if (is_mail(d + i, n - i))
+	if (is_mail(lower, n))
 		return VG_FT_MAIL;
-	return is_text(d, n) ? VG_FT_TEXT : VG_FT_UNKNOWN;
+	return is_text(d, n + i) ? VG_FT_TEXT : VG_FT_UNKNOWN;
 }
 
 vg_filetype vg_filetype_detect(const uint8_t *d, size_t n)
 {
-	size_t head = n < 1024 ? n : 1024;
+	size_t head = n < HEAD ? n : HEAD;
 
 	if (n == 0)
 		return VG_FT_EMPTY;

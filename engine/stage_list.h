@@ -6,3 +6,5 @@
  */
 VG_STAGE(hash)
 VG_STAGE(yara)
+VG_STAGE(clamav)
+VG_STAGE(ml)

@@ -55,7 +55,7 @@ uint64_t vg_ml_feature_hash(void)
 
 /* The flag features from raw header values; each only where it is
  * missing and its inputs are present. */
-void vg_ml_derive(float *f)
+void vg_ml_derive(double *f)
 {
 	if (HAS(Characteristics)) {
 		uint32_t c = (uint32_t)F(Characteristics);
@@ -73,9 +73,9 @@ void vg_ml_derive(float *f)
 		F(CreationYear_ok) = F(CreationYear) >= 1980 &&
 		                     F(CreationYear) <= 2015;
 	if (isnan(F(ImageBase_std)) && HAS(ImageBase))
-		F(ImageBase_std) = F(ImageBase) == (float)0x10000000 ||
-		                   F(ImageBase) == (float)0x10000 ||
-		                   F(ImageBase) == (float)0x400000;
+		F(ImageBase_std) = F(ImageBase) == 0x10000000 ||
+		                   F(ImageBase) == 0x10000 ||
+		                   F(ImageBase) == 0x400000;
 	if (HAS(SectionAlignment) && HAS(FileAlignment)) {
 		double sa = F(SectionAlignment), fa = F(FileAlignment);
 		if (isnan(F(SectionAlignment_ok)))
@@ -96,16 +96,16 @@ void vg_ml_derive(float *f)
 		F(LoaderFlags_zero) = F(LoaderFlags) == 0;
 }
 
-static void header_features(const vg_pe *pe, float *f)
+static void header_features(const vg_pe *pe, double *f)
 {
-#define H(name) F(name) = (float)pe->name;
+#define H(name) F(name) = (double)pe->name;
 	H(e_magic) H(e_cblp) H(e_cp) H(e_crlc) H(e_cparhdr) H(e_minalloc)
 	H(e_maxalloc) H(e_ss) H(e_sp) H(e_csum) H(e_ip) H(e_cs) H(e_lfarlc)
 	H(e_ovno) H(e_oemid) H(e_oeminfo) H(e_lfanew)
 	H(Machine) H(NumberOfSections) H(TimeDateStamp)
 	H(PointerToSymbolTable) H(NumberOfSymbols) H(SizeOfOptionalHeader)
 	H(Characteristics)
-	F(CreationYear) = (float)(1970 + pe->TimeDateStamp / 86400u / 365u);
+	F(CreationYear) = (double)(1970 + pe->TimeDateStamp / 86400u / 365u);
 	if (!(pe->flags & VG_PE_HAVE_OPT))
 		return;
 	H(Magic) H(MajorLinkerVersion) H(MinorLinkerVersion) H(SizeOfCode)
@@ -120,7 +120,7 @@ static void header_features(const vg_pe *pe, float *f)
 	H(LoaderFlags) H(NumberOfRvaAndSizes)
 #undef H
 	if (!(pe->flags & VG_PE_PE32PLUS))
-		F(BaseOfData) = (float)pe->BaseOfData;
+		F(BaseOfData) = (double)pe->BaseOfData;
 }
 
 static int is_usual(const char *name)
@@ -131,7 +131,7 @@ static int is_usual(const char *name)
 	return -1;
 }
 
-static void section_features(const vg_pe *pe, const uint8_t *data, float *f)
+static void section_features(const vg_pe *pe, const uint8_t *data, double *f)
 {
 	unsigned seen = 0; /* bit i: usual_sections[i] seen */
 	int have_text = 0, have_data = 0;
@@ -148,11 +148,11 @@ static void section_features(const vg_pe *pe, const uint8_t *data, float *f)
 		if (u >= 0)
 			seen |= 1u << u;
 		if (!have_text && strcmp(s->name, ".text") == 0) {
-			F(E_text) = (float)h;
+			F(E_text) = (double)h;
 			have_text = 1;
 		}
 		if (!have_data && strcmp(s->name, ".data") == 0) {
-			F(E_data) = (float)h;
+			F(E_data) = (double)h;
 			have_data = 1;
 		}
 		if (i == 0 || h < hmin)
@@ -179,48 +179,48 @@ static void section_features(const vg_pe *pe, const uint8_t *data, float *f)
 		            (s->virtual_size > s->size_of_raw_data
 		                     ? s->virtual_size
 		                     : s->size_of_raw_data))
-			F(EntryPointSectionEntropy) = (float)h;
+			F(EntryPointSectionEntropy) = (double)h;
 	}
-	F(non_sus_sections) = (float)__builtin_popcount(seen);
-	F(sus_sections) = (float)pe->NumberOfSections - F(non_sus_sections);
-	F(SectionsNb) = (float)pe->nsections;
+	F(non_sus_sections) = (double)__builtin_popcount(seen);
+	F(sus_sections) = (double)pe->NumberOfSections - F(non_sus_sections);
+	F(SectionsNb) = (double)pe->nsections;
 	if (pe->nsections) {
 		double n = pe->nsections;
-		F(SectionsMeanEntropy) = (float)(hsum / n);
-		F(SectionsMeanRawsize) = (float)(rsum / n);
-		F(SectionsMeanVirtualsize) = (float)(vsum / n);
+		F(SectionsMeanEntropy) = (double)(hsum / n);
+		F(SectionsMeanRawsize) = (double)(rsum / n);
+		F(SectionsMeanVirtualsize) = (double)(vsum / n);
 	} else {
 		F(SectionsMeanEntropy) = F(SectionsMeanRawsize) =
 			F(SectionsMeanVirtualsize) = 0;
 	}
-	F(SectionsMinEntropy) = (float)hmin;
-	F(SectionsMaxEntropy) = (float)hmax;
-	F(SectionsMinRawsize) = (float)rmin;
-	F(SectionMaxRawsize) = (float)rmax;
-	F(SectionsMinVirtualsize) = (float)vmin;
-	F(SectionMaxVirtualsize) = (float)vmax;
-	F(SectionsExecutable) = (float)nexec;
-	F(SectionsWritableExecutable) = (float)nwx;
+	F(SectionsMinEntropy) = (double)hmin;
+	F(SectionsMaxEntropy) = (double)hmax;
+	F(SectionsMinRawsize) = (double)rmin;
+	F(SectionMaxRawsize) = (double)rmax;
+	F(SectionsMinVirtualsize) = (double)vmin;
+	F(SectionMaxVirtualsize) = (double)vmax;
+	F(SectionsExecutable) = (double)nexec;
+	F(SectionsWritableExecutable) = (double)nwx;
 }
 
-static void table_features(const vg_pe *pe, float *f)
+static void table_features(const vg_pe *pe, double *f)
 {
-	F(ImportsNbDLL) = (float)pe->import_dlls;
-	F(ImportsNb) = (float)pe->import_symbols;
-	F(ImportsNbOrdinal) = (float)pe->import_ordinals;
-	F(ExportNb) = (float)pe->exports;
-	F(ResourcesNb) = (float)pe->resources;
-	if (pe->resources) {
+	F(ImportsNbDLL) = (double)pe->import_dlls;
+	F(ImportsNb) = (double)pe->import_symbols;
+	F(ImportsNbOrdinal) = (double)pe->import_ordinals;
+	F(ExportNb) = (double)pe->exports;
+	F(ResourcesNb) = (double)pe->resources;
+	if (pe->res_hashed) {
 		F(ResourcesMeanEntropy) =
-			(float)(pe->res_entropy_sum / pe->resources);
-		F(ResourcesMinEntropy) = (float)pe->res_entropy_min;
-		F(ResourcesMaxEntropy) = (float)pe->res_entropy_max;
-		F(ResourcesMeanSize) =
-			(float)((double)pe->res_size_sum / pe->resources);
+			(double)(pe->res_entropy_sum / pe->res_hashed);
+		F(ResourcesMinEntropy) = (double)pe->res_entropy_min;
+		F(ResourcesMaxEntropy) = (double)pe->res_entropy_max;
 	} else {
 		F(ResourcesMeanEntropy) = F(ResourcesMinEntropy) =
-			F(ResourcesMaxEntropy) = F(ResourcesMeanSize) = 0;
+			F(ResourcesMaxEntropy) = 0;
 	}
+	F(ResourcesMeanSize) = pe->resources
+		? (double)pe->res_size_sum / pe->resources : 0;
 	F(fileinfo) = (pe->flags & VG_PE_HAVE_VERSION) != 0;
 	F(HasDebug) = pe->dirs[6].rva != 0 && pe->dirs[6].size != 0;
 	F(HasTLS) = pe->dirs[9].rva != 0 && pe->dirs[9].size != 0;
@@ -229,7 +229,7 @@ static void table_features(const vg_pe *pe, float *f)
 	F(HasCLR) = pe->dirs[14].rva != 0 && pe->dirs[14].size != 0;
 }
 
-int vg_ml_extract(const uint8_t *data, size_t size, float *f)
+int vg_ml_extract(const uint8_t *data, size_t size, double *f)
 {
 	vg_pe pe;
 
@@ -238,12 +238,12 @@ int vg_ml_extract(const uint8_t *data, size_t size, float *f)
 	if (vg_pe_parse(data, size, &pe) != 0)
 		return -1;
 	header_features(&pe, f);
-	F(filesize) = (float)size;
-	F(E_file) = (float)vg_entropy(data, size);
+	F(filesize) = (double)size;
+	F(E_file) = (double)vg_entropy(data, size);
 	if (pe.flags & VG_PE_HAVE_OPT) {
 		section_features(&pe, data, f);
 		table_features(&pe, f);
-		F(OverlaySize) = (float)pe.overlay_size;
+		F(OverlaySize) = (double)pe.overlay_size;
 	}
 	vg_ml_derive(f);
 	return 0;

@@ -85,7 +85,7 @@ uint64_t vg_ml_feature_hash(void);
  * Fills f[VG_ML_NFEATURES] from a file's bytes. Returns 0, or -1 when
  * data is not a PE (f then holds NaN everywhere).
  */
-int vg_ml_extract(const uint8_t *data, size_t size, float *f);
+int vg_ml_extract(const uint8_t *data, size_t size, double *f);
 
 /*
  * Fills the flag features (FH_char*, OH_DLLchar*, *_ok, ...) that are
@@ -93,6 +93,6 @@ int vg_ml_extract(const uint8_t *data, size_t size, float *f);
  * those are present. For rows of a feature CSV that hold only raw
  * header columns (ClaMP_Raw, the Kaggle set). Present values are kept.
  */
-void vg_ml_derive(float *f);
+void vg_ml_derive(double *f);
 
 #endif

@@ -20,7 +20,7 @@ static int extract_one(const char *path)
 	FILE *fp = fopen(path, "rb");
 	uint8_t *buf = NULL;
 	long n;
-	float f[VG_ML_NFEATURES];
+	double f[VG_ML_NFEATURES];
 
 	if (!fp || fseek(fp, 0, SEEK_END) != 0 || (n = ftell(fp)) < 0 ||
 	    fseek(fp, 0, SEEK_SET) != 0) {
@@ -43,7 +43,7 @@ static int extract_one(const char *path)
 			if (isnan(f[i]))
 				fputs(",", stdout);
 			else
-				printf(",%.9g", (double)f[i]);
+				printf(",%.17g", (double)f[i]);
 		}
 		putchar('\n');
 	} else {

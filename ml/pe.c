@@ -86,6 +86,14 @@ double vg_entropy(const uint8_t *p, size_t len)
 	uint32_t t[4][256];
 	uint64_t hist[256];
 	size_t i = 0;
+	if (len == 0)
+		return 0.0;
+	if (len < 1024) {
+		memset(hist, 0, sizeof hist);
+		for (; i < len; i++)
+			hist[p[i]]++;
+		return vg_entropy_hist(hist, len);
+	}
 	memset(t, 0, sizeof t);
 	for (; i + 4 <= len; i += 4) {
 		t[0][p[i]]++;
@@ -387,7 +395,7 @@ static void parse_exports(const uint8_t *b, size_t n, vg_pe *pe)
 		return;
 	if (!vg_u32le(b, n, off + 20, &nfunc))
 		return;
-	pe->exports = nfunc > VG_PE_MAX_EXPORTS ? VG_PE_MAX_EXPORTS : nfunc;
+	pe->exports = nfunc;
 }
 
 /* UTF-16LE search for an ASCII key inside a version resource. */
@@ -422,8 +430,9 @@ static void version_info(const uint8_t *p, size_t len, vg_pe *pe)
 typedef struct res_walk {
 	const uint8_t *b;
 	size_t n, base;      /* file offset of the resource directory */
-	uint32_t base_rva;
 	unsigned entries;    /* directory entries visited, for the cap */
+	uint64_t budget;     /* bytes left to hash for resource entropies */
+	int version_seen;    /* a version resource was examined */
 } res_walk;
 
 static void res_leaf(res_walk *w, vg_pe *pe, uint32_t entry_off,
@@ -444,16 +453,25 @@ static void res_leaf(res_walk *w, vg_pe *pe, uint32_t entry_off,
 	if (size > w->n - off)
 		size = (uint32_t)(w->n - off);
 	p = w->b + off;
-	h = vg_entropy(p, size);
-	if (pe->resources == 0 || h < pe->res_entropy_min)
-		pe->res_entropy_min = h;
-	if (pe->resources == 0 || h > pe->res_entropy_max)
-		pe->res_entropy_max = h;
-	pe->res_entropy_sum += h;
 	pe->res_size_sum += size;
 	pe->resources++;
-	if (type == RT_VERSION && !(pe->flags & VG_PE_HAVE_VERSION))
+	/* Real resources do not overlap, so hashing at most the file's size
+	 * changes nothing for them; crafted ones pointing many entries at
+	 * the same bytes only get counted. */
+	if (size <= w->budget) {
+		w->budget -= size;
+		h = vg_entropy(p, size);
+		if (pe->res_hashed == 0 || h < pe->res_entropy_min)
+			pe->res_entropy_min = h;
+		if (pe->res_hashed == 0 || h > pe->res_entropy_max)
+			pe->res_entropy_max = h;
+		pe->res_entropy_sum += h;
+		pe->res_hashed++;
+	}
+	if (type == RT_VERSION && !w->version_seen) {
+		w->version_seen = 1;
 		version_info(p, size, pe);
+	}
 }
 
 static void res_dir(res_walk *w, vg_pe *pe, uint32_t dir_off,
@@ -493,11 +511,10 @@ static void res_dir(res_walk *w, vg_pe *pe, uint32_t dir_off,
 
 static void parse_resources(const uint8_t *b, size_t n, vg_pe *pe)
 {
-	res_walk w = { b, n, 0, 0, 0 };
+	res_walk w = { b, n, 0, 0, n, 0 };
 	const vg_pe_dir *d = &pe->dirs[DIR_RESOURCE];
 	if (d->rva == 0 || vg_pe_rva_to_off(pe, n, d->rva, &w.base) != 0)
 		return;
-	w.base_rva = d->rva;
 	res_dir(&w, pe, 0, 0, 0);
 }
 

@@ -20,7 +20,6 @@
 /* Caps on work per file, as pefile's (MAX_IMPORT_SYMBOLS ...). */
 #define VG_PE_MAX_IMPORT_DLLS 1024
 #define VG_PE_MAX_IMPORT_SYMBOLS 0x2000
-#define VG_PE_MAX_EXPORTS 0x2000
 #define VG_PE_MAX_RESOURCES 0x8000
 #define VG_PE_MAX_RESOURCE_DEPTH 32
 
@@ -88,6 +87,7 @@ typedef struct vg_pe {
 	uint32_t import_dlls, import_symbols, import_ordinals;
 	uint32_t exports;
 	uint32_t resources;            /* leaf data entries */
+	uint32_t res_hashed;           /* of which entropies were taken */
 	double res_entropy_sum, res_entropy_min, res_entropy_max;
 	uint64_t res_size_sum;
 	/* Bytes after the last section's raw data */

@@ -4,6 +4,8 @@
 # library, so they can test internals. Add a unit test with four lines
 # as below.
 EXTRA_DIST += tests/run_all.sh tests/lib.sh
+dist_check_SCRIPTS += tests/api_sync.sh
+TESTS += tests/api_sync.sh
 
 if HAVE_CHECK
 check_PROGRAMS += tests/check_engine
@@ -11,4 +13,45 @@ TESTS += tests/check_engine
 tests_check_engine_CFLAGS = $(VG_TEST_CFLAGS)
 tests_check_engine_LDFLAGS = -static
 tests_check_engine_LDADD = $(VG_TEST_LIBS)
+
+check_PROGRAMS += tests/check_hashdb
+TESTS += tests/check_hashdb
+tests_check_hashdb_CFLAGS = $(VG_TEST_CFLAGS)
+tests_check_hashdb_LDFLAGS = -static
+tests_check_hashdb_LDADD = $(VG_TEST_LIBS)
+
+check_PROGRAMS += tests/check_builtin
+TESTS += tests/check_builtin
+tests_check_builtin_CFLAGS = $(VG_TEST_CFLAGS)
+tests_check_builtin_LDFLAGS = -static
+tests_check_builtin_LDADD = $(VG_TEST_LIBS)
+
+check_PROGRAMS += tests/check_yara
+TESTS += tests/check_yara
+tests_check_yara_CFLAGS = $(VG_TEST_CFLAGS)
+tests_check_yara_LDFLAGS = -static
+tests_check_yara_LDADD = $(VG_TEST_LIBS)
+
+check_PROGRAMS += tests/check_unpack
+TESTS += tests/check_unpack
+tests_check_unpack_CFLAGS = $(VG_TEST_CFLAGS)
+tests_check_unpack_LDFLAGS = -static
+tests_check_unpack_LDADD = $(VG_TEST_LIBS)
 endif
+
+# unpackers and limits: clamav-testfiles 44 of 44, the bombs, YARA on
+# members (issue 3)
+TESTS += tests/clamav_testfiles.sh tests/bombs.py tests/unpack_yara.sh
+EXTRA_DIST += tests/clamav_testfiles.sh tests/bombs.py tests/unpack_yara.sh
+
+# the vigil command: reports, JSON, the walk, usage; docs kept in step
+# with the headers
+VG_CLI_TESTS = tests/cli_scan.sh tests/cli_json.sh tests/cli_walk.sh \
+	tests/cli_usage.sh tests/doc_sync.sh
+TESTS += $(VG_CLI_TESTS)
+EXTRA_DIST += $(VG_CLI_TESTS)
+
+# YARA: the same matches as the yara command; signature-base rules that
+# read the filename and extension externals, through `vigil scan`
+TESTS += tests/yara_vs_cli.sh tests/yara_signature_base.sh
+EXTRA_DIST += tests/yara_vs_cli.sh tests/yara_signature_base.sh

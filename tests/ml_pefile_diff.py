@@ -37,6 +37,14 @@ OPT = ["Magic", "MajorLinkerVersion", "MinorLinkerVersion", "SizeOfCode",
        "DllCharacteristics", "SizeOfStackReserve", "SizeOfStackCommit",
        "SizeOfHeapReserve", "SizeOfHeapCommit", "LoaderFlags",
        "NumberOfRvaAndSizes"]
+# Counts read from the data directories. pefile's import and resource
+# readers apply heuristics to malformed tables (they drop a whole import
+# table they judge bogus); vigil counts what it can read. They must
+# agree on well-formed files; the ClamAV test files in the manifest are
+# packed on purpose (upack, mew ...) and are compared on the headers and
+# sections only.
+TABLES = {"ImportsNbDLL", "ImportsNb", "ImportsNbOrdinal", "ExportNb",
+          "ResourcesNb"}
 USUAL = {b".text", b".data", b".rdata", b".idata", b".edata", b".rsrc",
          b".bss", b".crt", b".tls"}
 
@@ -132,14 +140,17 @@ def main():
             print("FAIL %s: vigil did not extract it" % path)
             failed += 1
             continue
+        packed = r["package"] == "clamav-testfiles"
         for name, want in ref.items():
+            if packed and name in TABLES:
+                continue
             g = got[name]
             if want is None:
                 ok = g == ""
             elif isinstance(want, float) and name.startswith(("E_", "Sections")):
                 ok = g != "" and abs(float(g) - want) <= 1e-5 * max(1.0, abs(want))
             else:
-                ok = g != "" and float(g) == f32(want)
+                ok = g != "" and float(g) == float(want)
             checked += 1
             if not ok:
                 mismatches.setdefault(name, []).append((path, g, want))

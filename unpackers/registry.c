@@ -1,14 +1,41 @@
 /*
  * registry.c - the unpacker registry: each unpacker bids on a layer and
- * the highest bid extracts its members as child layers.
+ * the highest bid extracts its members as child layers (libarchive's
+ * format bidding; ties go to the earlier entry, so cheap and exact
+ * readers come first).
  */
 #include "config.h"
 
-#include "engine/vg.h"
+#include "unpackers/unpack.h"
+
+static const vg_unpacker *const unpackers[] = {
+	&vg_unpacker_archive,
+	&vg_unpacker_clamav,
+};
+
+const vg_unpacker *vg_unpack_choose(vg_ctx *ctx, const vg_layer *layer)
+{
+	const vg_unpacker *best = NULL;
+	int best_bid = VG_BID_NONE;
+
+	if (layer->size == 0)
+		return NULL;
+	for (size_t i = 0; i < sizeof unpackers / sizeof *unpackers; i++) {
+		int bid = unpackers[i]->bid(ctx, layer);
+		if (bid > best_bid) {
+			best_bid = bid;
+			best = unpackers[i];
+		}
+	}
+	return best;
+}
 
 vigil_error vg_unpack(vg_ctx *ctx, const vg_layer *layer)
 {
-	(void)ctx;
-	(void)layer;
-	return VIGIL_OK;
+	const vg_unpacker *u;
+
+	if (vg_unpack_should_stop(ctx, layer))
+		return VIGIL_OK;
+	u = vg_unpack_choose(ctx, layer);
+	return u ? u->extract(ctx, layer) : VIGIL_OK;
 }

@@ -1,0 +1,72 @@
+#!/usr/bin/python3
+"""ml_bench.py - speed of the ML stage: features + score of PE files in
+memory (C), and score per row, C against xgboost's own predict.
+
+    /usr/bin/python3 bench/ml_bench.py [PE files...]   (or: make ml-bench)
+
+Without arguments it uses the Debian PE files that ml/train.py fetched
+(ml/cache/debian-pe). Builds bench/ml_bench_c.c with cc -O2. The
+xgboost side predicts the same rows one at a time (inplace_predict, one
+thread: what a scanner scoring files one by one would do) and in one
+batch.
+"""
+import csv
+import glob
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import xgboost as xgb
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(TOP, "ml"))
+import mldata  # noqa: E402
+import train  # noqa: E402
+
+
+def main():
+    files = sys.argv[1:]
+    cdir = train.cache_dir()
+    if not files:
+        rows = list(csv.DictReader(open(os.path.join(cdir, "debian-pe", "files.csv"))))
+        files = [r["local_file"] for r in rows]
+    tmp = tempfile.mkdtemp()
+    exe = os.path.join(tmp, "ml_bench_c")
+    subprocess.run(["cc", "-O2", "-I", TOP, "-I", os.path.join(TOP, "include"), "-o", exe,
+                    os.path.join(HERE, "ml_bench_c.c")] +
+                   [os.path.join(TOP, "ml", f) for f in ("pe.c", "features.c", "model.c", "model_tables.c")]
+                   + ["-lm"], check=True)
+    out = subprocess.run([exe, "20"] + files, capture_output=True, text=True, check=True).stdout.split()
+    c = dict(zip(out[0::2], out[1::2]))
+    print("C: %s PE files, mean %s bytes: features + score %.2f us per file; score alone %.3f us per row"
+          % (c["files"], c["mean_bytes"], float(c["features_and_score_us"]), float(c["score_only_us"])))
+    # xgboost on the same rows
+    ext = mldata.build_extractor(tmp)
+    names = mldata.feature_names(ext)
+    X, _, _ = mldata.load_debian(ext, os.path.join(cdir, "debian-pe"), names)
+    z = np.load(os.path.join(cdir, "data.npz"))
+    X = mldata.model_matrix(X, list(z["allowed"])).astype(np.float32)
+    bst = xgb.Booster()
+    bst.load_model(os.path.join(cdir, "model.json"))
+    bst.set_param({"nthread": 1})
+    n = min(len(X), 500)
+    t0 = time.perf_counter()
+    for i in range(n):
+        bst.inplace_predict(X[i:i + 1], missing=np.nan)
+    one = (time.perf_counter() - t0) / n * 1e6
+    t0 = time.perf_counter()
+    for _ in range(5):
+        bst.inplace_predict(X, missing=np.nan)
+    batch = (time.perf_counter() - t0) / (5 * len(X)) * 1e6
+    sc = float(c["score_only_us"])
+    print("xgboost (1 thread): %.2f us per row one at a time, %.3f us per row in a batch of %d"
+          % (one, batch, len(X)))
+    print("C score speed-up: %.0fx against one-at-a-time, %.1fx against batch" % (one / sc, batch / sc))
+
+
+if __name__ == "__main__":
+    main()

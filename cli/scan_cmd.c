@@ -1,0 +1,488 @@
+/*
+ * scan_cmd.c - `vigil scan`: options, engine set-up, and the walker
+ * feeding a pool of scan workers (one vigil_scanner each, all on one
+ * frozen engine) through a bounded queue.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/exclude.h"
+#include "cli/output.h"
+#include "cli/progress.h"
+#include "cli/queue.h"
+#include "cli/walk.h"
+#include "vigil/vigil.h"
+
+#define MAX_JOBS 256
+
+typedef struct scan_opts {
+	const char **databases;
+	int ndatabases;
+	int no_default_signatures;
+	int jobs;
+	uint64_t limits[VIGIL_LIMIT_COUNT];
+	int limit_set[VIGIL_LIMIT_COUNT];
+	int options[VIGIL_OPTION_COUNT];
+	int progress;           /* -1: when stdout and stderr are terminals */
+	vg_out_opts out;
+	vg_walk_opts walk;
+	vg_exclude *exclude;
+} scan_opts;
+
+/* What the workers share. */
+typedef struct scan_job {
+	const vigil_engine *engine;
+	vg_queue *queue;
+	vg_out *out;
+	atomic_int failed;      /* a worker ran out of memory */
+} scan_job;
+
+static void usage(FILE *f)
+{
+	fputs(
+"Usage: vigil scan [OPTION]... PATH...\n"
+"Scan files, and directories recursively, for malware.\n"
+"\n"
+"Signatures:\n"
+"  -d, --database=FILE|DIR   load signatures from FILE, or from every\n"
+"                            signature file in DIR (repeatable)\n"
+"      --no-default-signatures  leave out the built-in test signatures\n"
+"\n"
+"Walking:\n"
+"  -r, --recursive           accepted for clamscan users: always on\n"
+"      --exclude=PATTERN     skip what matches: a glob on the path or its\n"
+"                            base name, or re:REGEX on the path (repeatable)\n"
+"      --follow-symlinks     follow symbolic links found while walking\n"
+"  -x, --one-file-system     stay on the file system of each PATH\n"
+"\n"
+"Limits (SIZE takes K, M, G, T suffixes; SEC may have a fraction):\n"
+"      --max-filesize=SIZE   skip larger files (default 2G)\n"
+"      --max-depth=N         archive nesting depth (default 16)\n"
+"      --max-extracted=SIZE  bytes extracted per file (default 400000000)\n"
+"      --max-members=N       members per file (default 10000)\n"
+"      --max-member-size=SIZE  size of one member (default 100000000)\n"
+"      --max-ratio=N         member to compressed size ratio (default 100)\n"
+"      --ratio-min-size=SIZE members below this skip the ratio check\n"
+"                            (default 1000000)\n"
+"      --max-scan-time=SEC   time per file, 0 for none (default 120)\n"
+"      --yara-timeout=SEC    YARA time per object (default 10)\n"
+"      --cache-entries=N     verdict cache size, 0 turns it off\n"
+"                            (default 65536)\n"
+"\n"
+"Engine:\n"
+"      --no-unpack           do not look inside archives and containers\n"
+"      --no-ml               do not use the machine-learning model\n"
+"      --encrypted-suspicious  report encrypted members as SUSPICIOUS\n"
+"  -j, --jobs=N              scan with N threads (default: online CPUs)\n"
+"\n"
+"Output:\n"
+"  -i, --infected            print only files where something was found\n"
+"      --json                one JSON object per line (see vigil-json)\n"
+"      --no-progress         no progress line (shown only when stdout and\n"
+"                            stderr are terminals)\n"
+"      --no-summary          no summary at the end\n"
+"  -h, --help                show this help\n"
+"\n"
+"Exit status: 0 nothing found, 1 something found, 2 errors, 3 a limit\n"
+"stopped part of a scan. 1 wins over 2, and 2 over 3.\n", f);
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fputs("vigil: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputs("\nTry 'vigil scan --help' for more information.\n", stderr);
+	return VG_EXIT_ERROR;
+}
+
+enum {
+	OPT_NO_DEFAULT_SIGS = 256, OPT_EXCLUDE, OPT_FOLLOW, OPT_JSON,
+	OPT_NO_PROGRESS, OPT_NO_SUMMARY, OPT_NO_UNPACK, OPT_NO_ML,
+	OPT_ENCRYPTED, OPT_LIMIT_BASE = 512  /* + vigil_limit */
+};
+
+/* How each limit's flag is parsed: seconds convert to milliseconds. */
+typedef int (*limit_parser)(const char *, uint64_t *);
+static const limit_parser limit_parsers[VIGIL_LIMIT_COUNT] = {
+	[VIGIL_LIMIT_MAX_FILESIZE] = vg_cli_parse_size,
+	[VIGIL_LIMIT_YARA_TIMEOUT_MS] = vg_cli_parse_seconds_ms,
+	[VIGIL_LIMIT_CACHE_ENTRIES] = vg_cli_parse_count,
+	[VIGIL_LIMIT_MAX_DEPTH] = vg_cli_parse_count,
+	[VIGIL_LIMIT_MAX_EXTRACTED] = vg_cli_parse_size,
+	[VIGIL_LIMIT_MAX_MEMBERS] = vg_cli_parse_count,
+	[VIGIL_LIMIT_MAX_MEMBER_SIZE] = vg_cli_parse_size,
+	[VIGIL_LIMIT_MAX_RATIO] = vg_cli_parse_count,
+	[VIGIL_LIMIT_RATIO_MIN_SIZE] = vg_cli_parse_size,
+	[VIGIL_LIMIT_MAX_SCAN_MS] = vg_cli_parse_seconds_ms,
+};
+
+#define LIMIT_OPT(name, limit) \
+	{ name, required_argument, NULL, OPT_LIMIT_BASE + (limit) }
+
+static const struct option long_options[] = {
+	{ "database", required_argument, NULL, 'd' },
+	{ "no-default-signatures", no_argument, NULL, OPT_NO_DEFAULT_SIGS },
+	{ "recursive", no_argument, NULL, 'r' },
+	{ "exclude", required_argument, NULL, OPT_EXCLUDE },
+	{ "follow-symlinks", no_argument, NULL, OPT_FOLLOW },
+	{ "one-file-system", no_argument, NULL, 'x' },
+	LIMIT_OPT("max-filesize", VIGIL_LIMIT_MAX_FILESIZE),
+	LIMIT_OPT("max-depth", VIGIL_LIMIT_MAX_DEPTH),
+	LIMIT_OPT("max-extracted", VIGIL_LIMIT_MAX_EXTRACTED),
+	LIMIT_OPT("max-members", VIGIL_LIMIT_MAX_MEMBERS),
+	LIMIT_OPT("max-member-size", VIGIL_LIMIT_MAX_MEMBER_SIZE),
+	LIMIT_OPT("max-ratio", VIGIL_LIMIT_MAX_RATIO),
+	LIMIT_OPT("ratio-min-size", VIGIL_LIMIT_RATIO_MIN_SIZE),
+	LIMIT_OPT("max-scan-time", VIGIL_LIMIT_MAX_SCAN_MS),
+	LIMIT_OPT("yara-timeout", VIGIL_LIMIT_YARA_TIMEOUT_MS),
+	LIMIT_OPT("cache-entries", VIGIL_LIMIT_CACHE_ENTRIES),
+	{ "no-unpack", no_argument, NULL, OPT_NO_UNPACK },
+	{ "no-ml", no_argument, NULL, OPT_NO_ML },
+	{ "encrypted-suspicious", no_argument, NULL, OPT_ENCRYPTED },
+	{ "jobs", required_argument, NULL, 'j' },
+	{ "infected", no_argument, NULL, 'i' },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
+	{ "no-summary", no_argument, NULL, OPT_NO_SUMMARY },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
+static const char *option_name(int c)
+{
+	for (const struct option *o = long_options; o->name; o++)
+		if (o->val == c)
+			return o->name;
+	return "?";
+}
+
+/* Returns -1 to go on scanning, else the exit code. */
+static int parse_options(int argc, char **argv, scan_opts *so)
+{
+	char errbuf[512];
+	uint64_t v;
+	int c;
+
+	so->progress = -1;
+	so->out.summary = 1;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "d:rxj:ih", long_options, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			so->databases[so->ndatabases++] = optarg;
+			break;
+		case OPT_NO_DEFAULT_SIGS: so->no_default_signatures = 1; break;
+		case 'r': break;
+		case OPT_EXCLUDE:
+			if (vg_exclude_add(so->exclude, optarg, errbuf, sizeof errbuf) != 0)
+				return usage_error("--exclude: %s", errbuf);
+			break;
+		case OPT_FOLLOW: so->walk.follow_symlinks = 1; break;
+		case 'x': so->walk.one_file_system = 1; break;
+		case OPT_NO_UNPACK: so->options[VIGIL_OPT_NO_UNPACK] = 1; break;
+		case OPT_NO_ML: so->options[VIGIL_OPT_NO_ML] = 1; break;
+		case OPT_ENCRYPTED:
+			so->options[VIGIL_OPT_ENCRYPTED_SUSPICIOUS] = 1;
+			break;
+		case 'j':
+			if (vg_cli_parse_count(optarg, &v) != 0 || v < 1 || v > MAX_JOBS)
+				return usage_error("--jobs: '%s' is not a number from 1 to 256",
+				                   optarg);
+			so->jobs = (int)v;
+			break;
+		case 'i': so->out.infected_only = 1; break;
+		case OPT_JSON: so->out.json = 1; break;
+		case OPT_NO_PROGRESS: so->progress = 0; break;
+		case OPT_NO_SUMMARY: so->out.summary = 0; break;
+		case 'h':
+			usage(stdout);
+			return VG_EXIT_CLEAN;
+		default:
+			if (c >= OPT_LIMIT_BASE && c < OPT_LIMIT_BASE + VIGIL_LIMIT_COUNT) {
+				int limit = c - OPT_LIMIT_BASE;
+				if (limit_parsers[limit](optarg, &v) != 0) {
+					snprintf(errbuf, sizeof errbuf, "--%s: bad value '%s'",
+					         option_name(c), optarg);
+					return usage_error("%s", errbuf);
+				}
+				so->limits[limit] = v;
+				so->limit_set[limit] = 1;
+				break;
+			}
+			/* getopt has said what was wrong */
+			fputs("Try 'vigil scan --help' for more information.\n", stderr);
+			return VG_EXIT_ERROR;
+		}
+	}
+	if (optind >= argc)
+		return usage_error("%s", "scan: no PATH given");
+	return -1;
+}
+
+/* The engine the options ask for, loaded and frozen; NULL after saying
+ * why on stderr. */
+static vigil_engine *make_engine(const scan_opts *so)
+{
+	vigil_engine *e;
+	vigil_error err;
+
+	if ((err = vigil_engine_new(&e)) != VIGIL_OK) {
+		vg_cli_warn("%s", vigil_strerror(err));
+		return NULL;
+	}
+	for (int i = 0; i < VIGIL_LIMIT_COUNT; i++)
+		if (so->limit_set[i] &&
+		    (err = vigil_engine_set_limit(e, (vigil_limit)i, so->limits[i])))
+			goto fail;
+	for (int i = 0; i < VIGIL_OPTION_COUNT; i++)
+		if (so->options[i] &&
+		    (err = vigil_engine_set_option(e, (vigil_option)i, 1)))
+			goto fail;
+	for (int i = 0; i < so->ndatabases; i++)
+		if ((err = vigil_engine_load(e, so->databases[i])) != VIGIL_OK)
+			goto fail;
+	if ((err = vigil_engine_freeze(e)) != VIGIL_OK)
+		goto fail;
+	return e;
+fail:
+	if (*vigil_engine_last_error(e))
+		vg_cli_warn("%s", vigil_engine_last_error(e));
+	else
+		vg_cli_warn("%s", vigil_strerror(err));
+	vigil_engine_free(e);
+	return NULL;
+}
+
+static vigil_error error_of_errno(int e)
+{
+	switch (e) {
+	case ENOENT: case ENOTDIR: return VIGIL_ENOENT;
+	case EACCES: case EPERM: return VIGIL_EACCES;
+	case ENOMEM: return VIGIL_ENOMEM;
+	default: return VIGIL_EIO;
+	}
+}
+
+/* "path: why" from libvigil, without the path we print anyway. */
+static const char *without_path(const char *msg, const char *path)
+{
+	size_t n = strlen(path);
+
+	if (strncmp(msg, path, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ')
+		return msg + n + 2;
+	return msg;
+}
+
+static void scan_one(const scan_job *job, vigil_scanner *s, const char *path,
+                     int nofollow)
+{
+	/* O_NONBLOCK: a FIFO that took a file's place since the walk must
+	 * not hang the worker; O_NOATIME: only the owner (or root) may */
+	int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
+	            (nofollow ? O_NOFOLLOW : 0);
+	vigil_result *r;
+	vigil_error err;
+	int fd = open(path, flags | O_NOATIME);
+
+	if (fd < 0 && errno == EPERM)
+		fd = open(path, flags);
+	if (fd < 0) {
+		int e = errno;
+		vg_out_error(job->out, path, error_of_errno(e), strerror(e));
+		return;
+	}
+	err = vigil_scan_fd(s, fd, path, &r);
+	close(fd);
+	if (err == VIGIL_OK) {
+		vg_out_result(job->out, path, r);
+		vigil_result_free(r);
+	} else if (err == VIGIL_ETOOLARGE) {
+		vg_out_skipped(job->out, path, "larger than --max-filesize");
+	} else {
+		vg_out_error(job->out, path, err,
+		             without_path(vigil_scanner_last_error(s), path));
+	}
+}
+
+/* One scan thread: its own scanner, paths from the shared queue. */
+typedef struct worker_arg {
+	scan_job *job;
+	vigil_scanner *scanner;
+} worker_arg;
+
+static void *worker(void *arg)
+{
+	const worker_arg *w = arg;
+	char *path = NULL;
+	size_t cap = 0;
+	int flags, r;
+
+	while ((r = vg_queue_pop(w->job->queue, &path, &cap, &flags)) == 1)
+		scan_one(w->job, w->scanner, path, flags);
+	if (r < 0) {
+		/* ends the walk too: its pushes fail on a closed queue */
+		vg_cli_warn("out of memory");
+		atomic_store(&w->job->failed, 1);
+		vg_queue_close(w->job->queue);
+	}
+	free(path);
+	return NULL;
+}
+
+/* Walker callbacks. */
+static int on_file(void *ud, const char *path, size_t len, int nofollow)
+{
+	const scan_job *job = ud;
+
+	return vg_queue_push(job->queue, path, len, nofollow) != 0;
+}
+
+static void on_skipped(void *ud, const char *path, const char *reason)
+{
+	vg_out_skipped(((const scan_job *)ud)->out, path, reason);
+}
+
+static void on_error(void *ud, const char *path, int errnum)
+{
+	vg_out_error(((const scan_job *)ud)->out, path, error_of_errno(errnum),
+	             strerror(errnum));
+}
+
+static void on_dir(void *ud, const char *path)
+{
+	vg_out_dir(((const scan_job *)ud)->out);
+}
+
+static int default_jobs(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > MAX_JOBS ? MAX_JOBS : (int)n;
+}
+
+/*
+ * Walks every root into the queue while the workers scan. The scanners
+ * are made before any thread starts, so a failure there cannot leave the
+ * walker waiting on a queue nobody drains.
+ */
+static int run_scan(scan_opts *so, char **roots, int nroots,
+                    const vigil_engine *e, vg_out *out)
+{
+	static const vg_walk_ops ops = {
+		.file = on_file, .skipped = on_skipped, .error = on_error,
+		.dir = on_dir,
+	};
+	worker_arg workers[MAX_JOBS];
+	pthread_t threads[MAX_JOBS];
+	scan_job job = { .engine = e, .out = out };
+	vg_progress *progress = NULL;
+	vg_walker *w = NULL;
+	int made = 0, started = 0, r = -1;
+	vigil_error err = VIGIL_OK;
+
+	if (!(job.queue = vg_queue_new(64 + 16 * (size_t)so->jobs)) ||
+	    !(w = vg_walker_new(&so->walk, &ops, &job))) {
+		vg_cli_warn("out of memory");
+		goto out;
+	}
+	for (; made < so->jobs; made++) {
+		workers[made].job = &job;
+		if ((err = vigil_scanner_new(e, &workers[made].scanner)) != VIGIL_OK) {
+			vg_cli_warn("cannot make a scanner: %s", vigil_strerror(err));
+			goto out;
+		}
+	}
+	for (int i = 0; i < made; i++)
+		if (pthread_create(&threads[started], NULL, worker, &workers[i]) == 0)
+			started++;
+	if (!started) {
+		vg_cli_warn("cannot start a scan thread");
+		goto out;
+	}
+	if (so->progress)
+		progress = vg_progress_start(out, roots, nroots, &so->walk);
+	r = 0;
+	for (int i = 0; r == 0 && i < nroots; i++)
+		r = vg_walker_run(w, roots[i]);
+	if (r < 0)
+		vg_cli_warn("out of memory while walking");
+	vg_queue_close(job.queue);
+	for (int i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	vg_progress_stop(progress);
+	if (atomic_load(&job.failed))
+		r = -1;
+out:
+	for (int i = 0; i < made; i++)
+		vigil_scanner_free(workers[i].scanner);
+	vg_walker_free(w);
+	vg_queue_free(job.queue);
+	return r < 0 ? -1 : 0;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int vg_cli_scan(int argc, char **argv)
+{
+	scan_opts so = { .jobs = 0 };
+	vigil_engine *e = NULL;
+	vg_out *out = NULL;
+	double t0;
+	int code;
+
+	so.databases = calloc((size_t)argc + 1, sizeof *so.databases);
+	so.exclude = vg_exclude_new();
+	if (!so.databases || !so.exclude) {
+		vg_cli_warn("out of memory");
+		code = VG_EXIT_ERROR;
+		goto out;
+	}
+	if ((code = parse_options(argc, argv, &so)) >= 0)
+		goto out;
+	code = VG_EXIT_ERROR;
+	if (so.no_default_signatures)
+		so.options[VIGIL_OPT_NO_DEFAULT_SIGNATURES] = 1;
+	if (!so.jobs)
+		so.jobs = default_jobs();
+	if (so.progress < 0)
+		so.progress = isatty(STDOUT_FILENO) && isatty(STDERR_FILENO);
+	so.walk.exclude = so.exclude;
+	if (!(e = make_engine(&so)))
+		goto out;
+	if (!(out = vg_out_new(&so.out))) {
+		vg_cli_warn("out of memory");
+		goto out;
+	}
+	/* reports are many short lines: write them in big blocks */
+	if (!isatty(STDOUT_FILENO))
+		setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+	/* the summary times the scan, not the loading of signatures */
+	t0 = now_s();
+	if (run_scan(&so, argv + optind, argc - optind, e, out) != 0)
+		goto out;
+	vg_out_summary(out, now_s() - t0, vigil_engine_signature_count(e));
+	code = vg_out_exit_code(out);
+out:
+	vg_out_free(out);
+	vigil_engine_free(e);
+	vg_exclude_free(so.exclude);
+	free(so.databases);
+	return code;
+}

@@ -1,0 +1,1 @@
+26f5902ac237024bdd0c176cb93063dc4:12:Known.Good

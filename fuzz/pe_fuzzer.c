@@ -1,0 +1,35 @@
+/* pe_fuzzer.c - the PE parser and ML feature extractor on arbitrary
+ * bytes, then the model on the features (which must give a score). */
+#include "config.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ml/features.h"
+#include "ml/model.h"
+#include "ml/pe.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	double f[VG_ML_NFEATURES], s;
+	uint8_t *copy;
+
+	if (size > (4u << 20)) /* large inputs only slow the fuzzer */
+		return 0;
+	/* an exact-size copy, so ASan sees any read past the end */
+	copy = malloc(size ? size : 1);
+	if (!copy)
+		return 0;
+	memcpy(copy, data, size);
+	if (vg_ml_extract(copy, size, f) == 0) {
+		s = vg_ml_score(&vg_ml_builtin_model, f);
+		if (!(s >= 0 && s <= 1))
+			abort();
+	}
+	free(copy);
+	return 0;
+}

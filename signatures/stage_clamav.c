@@ -1,0 +1,108 @@
+/*
+ * stage_clamav.c - ClamAV databases as a stage: .cvd, .cld, .cud, .ndb,
+ * .ldb, .cdb, .ign2 and the rest load through libclamav, and every layer
+ * gets one libclamav pass that reports ClamAV's signature names. The
+ * same pass surfaces the layer's embedded objects as child layers (see
+ * unpackers/clamav.h), so with databases loaded the libclamav unpacker
+ * has nothing left to do.
+ *
+ * .hdb, .hsb, .fp and .sfp are vigil's hash stage's (it comes first in
+ * the stage list); inside a .cvd they are libclamav's.
+ */
+#include "config.h"
+
+#include <clamav.h>
+
+#include "unpackers/clamav.h"
+#include "unpackers/unpack.h"
+
+static const char *const clamav_extensions[] = {
+	".cvd", ".cld", ".cud",          /* signed and unsigned bundles */
+	".ndb", ".ndu", ".ldb", ".ldu",  /* body and logical signatures */
+	".mdb", ".mdu", ".msb", ".msu",  /* PE section hashes */
+	".hdu", ".hsu", ".imp",          /* unofficial hashes, imports */
+	".cdb", ".cbc", ".idb", ".crb",  /* container, bytecode, icons, certs */
+	".ign", ".ign2", ".ftm",         /* ignore lists, file types */
+	".pdb", ".gdb", ".wdb",          /* phishing */
+	".pwdb",                         /* archive passwords */
+	NULL
+};
+
+static vg_clamav **state_of(vigil_engine *e)
+{
+	return (vg_clamav **)&e->stage_state[VG_STAGE_clamav];
+}
+
+static vigil_error clamav_load(vigil_engine *e, const char *path)
+{
+	vg_clamav **c = state_of(e);
+	unsigned int signo = 0;
+	vigil_error err;
+	cl_error_t r;
+
+	if (!*c && (err = vg_clamav_new(c)) != VIGIL_OK)
+		return vg_engine_fail(e, err, "%s: libclamav cannot start", path);
+	r = cl_load(path, (*c)->cl, &signo, CL_DB_STDOPT);
+	if (r != CL_SUCCESS)
+		return vg_engine_fail(e, r == CL_EMEM ? VIGIL_ENOMEM
+		                                      : VIGIL_EDATABASE,
+		                      "%s: %s", path, cl_strerror(r));
+	(*c)->sigs += signo;
+	(*c)->dbs++;
+	return VIGIL_OK;
+}
+
+static vigil_error clamav_freeze(vigil_engine *e)
+{
+	vg_clamav **c = state_of(e);
+	vigil_error err;
+
+	/* Without databases, libclamav serves only as an unpacker. */
+	if (!*c) {
+		if (e->options[VIGIL_OPT_NO_UNPACK])
+			return VIGIL_OK;
+		if ((err = vg_clamav_new(c)) != VIGIL_OK)
+			return vg_engine_fail(e, err, "libclamav cannot start");
+	}
+	return vg_clamav_compile(e, *c);
+}
+
+static void clamav_engine_free(vigil_engine *e)
+{
+	vg_clamav **c = state_of(e);
+
+	vg_clamav_free(*c);
+	*c = NULL;
+}
+
+static vigil_error clamav_scan(vg_ctx *ctx, const vg_layer *layer,
+                               void *state)
+{
+	const vg_clamav *c = vg_clamav_of(ctx->engine);
+	unsigned flags = VG_CLAMAV_MATCH;
+
+	(void)state;
+	if (!c || !c->dbs)
+		return VIGIL_OK;
+	/* Members libarchive will extract get their own pass as layers. */
+	if (!ctx->engine->options[VIGIL_OPT_NO_UNPACK] &&
+	    vg_unpack_choose(ctx, layer) == &vg_unpacker_archive)
+		flags |= VG_CLAMAV_NO_ARCHIVE;
+	return vg_clamav_pass(ctx, layer, flags, NULL);
+}
+
+static uint64_t clamav_count(const vigil_engine *e)
+{
+	const vg_clamav *c = vg_clamav_of(e);
+	return c ? c->sigs : 0;
+}
+
+const vg_stage vg_stage_clamav = {
+	.name = "clamav",
+	.extensions = clamav_extensions,
+	.load = clamav_load,
+	.freeze = clamav_freeze,
+	.engine_free = clamav_engine_free,
+	.scan = clamav_scan,
+	.count = clamav_count,
+};

@@ -1,0 +1,53 @@
+/*
+ * yara_rules.h - the YARA stage's engine state: rule sources compiled
+ * into one set, compiled (.yarc) files loaded as sets of their own.
+ */
+#ifndef VIGIL_YARA_RULES_H
+#define VIGIL_YARA_RULES_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <yara.h>
+
+#include "engine/vg.h"
+
+/* One compiled rule set; scanned in turn with the others. */
+typedef struct vg_yara_set {
+	YR_RULES *rules;
+	unsigned externals; /* bit VG_YX_*: the set declares it as a string */
+} vg_yara_set;
+
+typedef struct vg_yara {
+	/* Sources compiled so far; NULL before the first source, and after
+	 * a source failed (a YR_COMPILER that saw an error is unusable), in
+	 * which case the next source or freeze rebuilds it from sources[]. */
+	YR_COMPILER *compiler;
+	char **sources;      /* paths of the sources that compiled */
+	size_t nsources, sources_cap;
+	vg_yara_set *sets;   /* .yarc sets as loaded, then the sources' set */
+	size_t nsets, sets_cap;
+	int lib_ref;         /* holds a reference on libyara */
+} vg_yara;
+
+/* The state of engine e, created on first use; NULL on ENOMEM. */
+vg_yara *vg_yara_get(vigil_engine *e);
+
+/* Compiles a .yar/.yara file into the sources' set, in a namespace named
+ * after its base name. VIGIL_EDATABASE names file:line on a bad rule. */
+vigil_error vg_yara_add_source(vigil_engine *e, vg_yara *y, const char *path);
+
+/* Loads a .yarc file written by yarac or yr_rules_save as its own set. */
+vigil_error vg_yara_add_compiled(vigil_engine *e, vg_yara *y,
+                                 const char *path);
+
+/* Turns the sources into a set; sets e->cache_keys_name if any set
+ * declares an external the rules could read. */
+vigil_error vg_yara_freeze(vigil_engine *e, vg_yara *y);
+
+/* Rules loaded so far, compiled or not. */
+uint64_t vg_yara_count(const vg_yara *y);
+
+/* Frees the state and drops its libyara reference. Accepts NULL. */
+void vg_yara_free(vg_yara *y);
+
+#endif

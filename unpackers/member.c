@@ -1,0 +1,368 @@
+/*
+ * member.c - the member sink: every unpacker streams members through
+ * here, so the extraction limits live in one place. Small members stay
+ * in memory; large ones spill into an unlinked temporary file.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "unpackers/unpack.h"
+
+int vg_unpack_should_stop(vg_ctx *ctx, const vg_layer *layer)
+{
+	return ctx->stop || vg_ctx_timed_out(ctx, layer);
+}
+
+/* "parent!name" for findings about a member that never became a layer. */
+static vigil_error report_member(vg_ctx *ctx, const vg_layer *parent,
+                                 const char *name, const char *stage,
+                                 const char *finding, vigil_verdict v,
+                                 const char *detail)
+{
+	const char *pp = parent->layer_path;
+	size_t len = strlen(pp) + (name ? strlen(name) : 0) + 2;
+	char *path = malloc(len);
+	vg_layer at;
+	vigil_error err;
+
+	if (!path)
+		return VIGIL_ENOMEM;
+	/* no name: the finding is about the parent layer itself */
+	if (name)
+		snprintf(path, len, "%s%s%s", pp, *pp ? "!" : "", name);
+	else
+		snprintf(path, len, "%s", pp);
+	at = *parent;
+	at.layer_path = path;
+	if (v == VIGIL_INCOMPLETE)
+		ctx->incomplete = 1;
+	err = vg_report(ctx, &at, stage, finding, v, 0.0, detail);
+	free(path);
+	return err;
+}
+
+/* 1 when this object's result already names the limit: a bomb hits
+ * the same limit in every one of its thousands of members, and the
+ * first hit says all there is to say. */
+static int limit_reported(const vg_ctx *ctx, const char *limit)
+{
+	const vigil_result *r = ctx->result;
+
+	for (size_t i = 0; i < r->nfindings; i++)
+		if (strcmp(r->findings[i].stage, "limit") == 0 &&
+		    strcmp(r->findings[i].name, limit) == 0)
+			return 1;
+	return 0;
+}
+
+static vg_member_status member_limit(vg_member *m, const char *limit,
+                                     const char *reason,
+                                     vg_member_status status)
+{
+	m->ctx->incomplete = 1;
+	if (!limit_reported(m->ctx, limit))
+		report_member(m->ctx, m->parent, m->name, "limit", limit,
+		              VIGIL_INCOMPLETE, reason);
+	m->status = status;
+	return status;
+}
+
+/* The smallest container on the way to the top: a member's compressed
+ * bytes lie inside every one of them. */
+static uint64_t smallest_container(const vg_layer *l, uint64_t *top)
+{
+	uint64_t min = l->size;
+
+	for (; l; l = l->parent) {
+		if (l->size < min)
+			min = l->size;
+		*top = l->size;
+	}
+	return min;
+}
+
+vigil_error vg_member_encrypted(vg_ctx *ctx, const vg_layer *parent,
+                                const char *name, const char *what)
+{
+	int suspicious = ctx->engine->options[VIGIL_OPT_ENCRYPTED_SUSPICIOUS];
+	char detail[160];
+
+	snprintf(detail, sizeof detail, "%s is encrypted; its content was "
+	         "not scanned", what && *what ? what : "member");
+	return report_member(ctx, parent, name && !*name ? "(unnamed)" : name,
+	                     "unpack", "Unpack.Encrypted",
+	                     suspicious ? VIGIL_SUSPICIOUS : VIGIL_CLEAN,
+	                     detail);
+}
+
+vigil_error vg_member_damaged(vg_ctx *ctx, const vg_layer *parent,
+                              const char *name, const char *why)
+{
+	return report_member(ctx, parent, name && !*name ? "(unnamed)" : name,
+	                     "unpack", "Unpack.Damaged", VIGIL_INCOMPLETE,
+	                     why);
+}
+
+/* The limits that hold before any byte of a member is read. */
+static vg_member_status check_start(vg_member *m, uint64_t expected)
+{
+	vg_ctx *ctx = m->ctx;
+	const uint64_t *lim = ctx->engine->limits;
+
+	if (vg_unpack_should_stop(ctx, m->parent))
+		return m->status = VG_MEMBER_STOP;
+	if (m->parent->depth + 1 > lim[VIGIL_LIMIT_MAX_DEPTH])
+		return member_limit(m, "Limit.MaxDepth",
+		                    "nesting deeper than the depth limit",
+		                    VG_MEMBER_STOP);
+	if (ctx->budget.members >= lim[VIGIL_LIMIT_MAX_MEMBERS])
+		return member_limit(m, "Limit.MaxMembers",
+		                    "more members than the member limit",
+		                    VG_MEMBER_STOP);
+	if (ctx->budget.extracted >= lim[VIGIL_LIMIT_MAX_EXTRACTED] &&
+	    lim[VIGIL_LIMIT_MAX_EXTRACTED])
+		return member_limit(m, "Limit.MaxExtracted",
+		                    "more data extracted than the total limit",
+		                    VG_MEMBER_STOP);
+	if (expected > m->max)
+		return member_limit(m, "Limit.MaxMemberSize",
+		                    "member declared larger than the member "
+		                    "size limit", VG_MEMBER_SKIP);
+	return VG_MEMBER_OK;
+}
+
+/* The limits on a member's growth to newsize bytes. */
+static vg_member_status check_growth(vg_member *m, uint64_t newsize)
+{
+	vg_ctx *ctx = m->ctx;
+	const uint64_t *lim = ctx->engine->limits;
+	uint64_t ratio = lim[VIGIL_LIMIT_MAX_RATIO];
+
+	if (newsize > m->max)
+		return member_limit(m, "Limit.MaxMemberSize",
+		                    "member larger than the member size limit",
+		                    VG_MEMBER_SKIP);
+	if (ctx->budget.extracted + newsize > lim[VIGIL_LIMIT_MAX_EXTRACTED])
+		return member_limit(m, "Limit.MaxExtracted",
+		                    "more data extracted than the total limit",
+		                    VG_MEMBER_STOP);
+	/* The smallest container's size bounds the member's compressed
+	 * size, so this underestimates the true ratio: it never fires
+	 * wrongly, and it sees through nesting (42.zip). */
+	if (ratio && newsize > lim[VIGIL_LIMIT_RATIO_MIN_SIZE] &&
+	    newsize / ratio > m->packed) {
+		/* When the whole object is what inflates past the ratio
+		 * (42.zip), every sibling would trip it again: stop the
+		 * object. Otherwise stop only this member's container. */
+		if (m->smallest == m->top_size)
+			ctx->stop = 1;
+		return member_limit(m, "Limit.MaxRatio",
+		                    "member inflates past the compression "
+		                    "ratio limit", VG_MEMBER_STOP);
+	}
+	if (vg_unpack_should_stop(ctx, m->parent))
+		return m->status = VG_MEMBER_STOP;
+	return VG_MEMBER_OK;
+}
+
+vg_member_status vg_member_begin(vg_member *m, vg_ctx *ctx,
+                                 const vg_layer *parent, const char *name,
+                                 uint64_t expected)
+{
+	*m = (vg_member){ .ctx = ctx, .parent = parent, .fd = -1 };
+	m->max = ctx->engine->limits[VIGIL_LIMIT_MAX_MEMBER_SIZE];
+	m->packed = m->smallest = smallest_container(parent, &m->top_size);
+	m->name = strdup(name && *name ? name : "(unnamed)");
+	if (!m->name)
+		return m->status = VG_MEMBER_STOP;
+	if (check_start(m, expected) != VG_MEMBER_OK)
+		return m->status;
+	if (expected && expected <= VG_MEMBER_MEM_MAX) {
+		/* a hint only: never trust it beyond the memory threshold */
+		if ((m->buf = malloc(expected)))
+			m->cap = expected;
+	}
+	return VG_MEMBER_OK;
+}
+
+/* An unlinked file in $TMPDIR (or /tmp) that vanishes when closed. */
+static int spill_file(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[4096];
+	int fd;
+
+	if (!dir || !*dir)
+		dir = "/tmp";
+#ifdef O_TMPFILE
+	fd = open(dir, O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		return fd;
+#endif
+	/* file systems without O_TMPFILE: create, then unlink at once */
+	snprintf(path, sizeof path, "%s/vigil-member-XXXXXX", dir);
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd >= 0)
+		unlink(path);
+	return fd;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static vg_member_status spill(vg_member *m, const uint8_t *data, size_t n)
+{
+	if (m->fd < 0) {
+		if ((m->fd = spill_file()) < 0 ||
+		    write_all(m->fd, m->buf, (size_t)(m->size)) != 0)
+			return member_limit(m, "Limit.TempFile",
+			                    "cannot write a temporary file for a "
+			                    "large member", VG_MEMBER_SKIP);
+		free(m->buf);
+		m->buf = NULL;
+		m->cap = 0;
+	}
+	if (write_all(m->fd, data, n) != 0)
+		return member_limit(m, "Limit.TempFile",
+		                    "cannot write a temporary file for a large "
+		                    "member", VG_MEMBER_SKIP);
+	m->size += n;
+	return VG_MEMBER_OK;
+}
+
+void vg_member_packed(vg_member *m, uint64_t bound)
+{
+	if (bound < m->packed)
+		m->packed = bound;
+}
+
+vg_member_status vg_member_write(vg_member *m, const void *data, size_t n)
+{
+	uint64_t newsize = m->size + n;
+
+	if (m->status != VG_MEMBER_OK)
+		return m->status;
+	if (n == 0)
+		return VG_MEMBER_OK;
+	if (check_growth(m, newsize) != VG_MEMBER_OK) {
+		m->size = newsize; /* the bytes were produced: they count */
+		return m->status;
+	}
+	if (m->fd >= 0 || newsize > VG_MEMBER_MEM_MAX)
+		return m->status = spill(m, data, n);
+	if (newsize > m->cap) {
+		size_t cap = m->cap ? m->cap : 65536;
+		uint8_t *nb;
+		while (cap < newsize)
+			cap *= 2;
+		if (cap > VG_MEMBER_MEM_MAX)
+			cap = VG_MEMBER_MEM_MAX;
+		if (!(nb = realloc(m->buf, cap)))
+			return m->status = VG_MEMBER_STOP;
+		m->buf = nb;
+		m->cap = cap;
+	}
+	memcpy(m->buf + m->size, data, n);
+	m->size = newsize;
+	return VG_MEMBER_OK;
+}
+
+static void member_free(vg_member *m)
+{
+	free(m->buf);
+	free(m->name);
+	if (m->fd >= 0)
+		close(m->fd);
+	m->buf = NULL;
+	m->name = NULL;
+	m->fd = -1;
+}
+
+void vg_member_discard(vg_member *m)
+{
+	/* Bytes inflated and thrown away still count against the total,
+	 * or a bomb of members each stopped by the ratio would never end. */
+	m->ctx->budget.extracted += m->size;
+	m->ctx->budget.members++;
+	member_free(m);
+}
+
+/* vg_scan_child, keeping the parent's own allowlist state: a child's
+ * allowlisting says nothing about its container. */
+static vigil_error scan_child(vg_ctx *ctx, const vg_layer *parent,
+                              const char *name, const uint8_t *data,
+                              size_t size)
+{
+	int allowlisted = ctx->allowlisted;
+	vigil_error err = vg_scan_child(ctx, parent, name, data, size);
+	ctx->allowlisted = allowlisted;
+	return err;
+}
+
+vigil_error vg_member_finish(vg_member *m)
+{
+	vigil_error err = VIGIL_OK;
+
+	if (m->status != VG_MEMBER_OK) {
+		vg_member_discard(m);
+		return VIGIL_OK;
+	}
+	if (m->fd >= 0) {
+		void *p = m->size ? mmap(NULL, (size_t)m->size, PROT_READ,
+		                         MAP_SHARED, m->fd, 0) : NULL;
+		if (p == MAP_FAILED) {
+			member_limit(m, "Limit.TempFile", "cannot map a "
+			             "temporary file", VG_MEMBER_SKIP);
+			vg_member_discard(m);
+			return VIGIL_OK;
+		}
+		err = scan_child(m->ctx, m->parent, m->name, p, (size_t)m->size);
+		if (p)
+			munmap(p, (size_t)m->size);
+	} else {
+		err = scan_child(m->ctx, m->parent, m->name, m->buf,
+		                 (size_t)m->size);
+	}
+	member_free(m);
+	return err;
+}
+
+vg_member_status vg_member_scan(vg_ctx *ctx, const vg_layer *parent,
+                                const char *name, const uint8_t *data,
+                                size_t size, vigil_error *err)
+{
+	vg_member m;
+	vg_member_status st;
+
+	*err = VIGIL_OK;
+	st = vg_member_begin(&m, ctx, parent, name, 0);
+	if (st == VG_MEMBER_OK)
+		st = check_growth(&m, size);
+	if (st != VG_MEMBER_OK) {
+		m.size = size;
+		vg_member_discard(&m);
+		return st;
+	}
+	*err = scan_child(ctx, parent, m.name, data, size);
+	member_free(&m);
+	return VG_MEMBER_OK;
+}
