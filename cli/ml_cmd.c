@@ -5,7 +5,7 @@
  * datasets' names (ClaMP, the Kaggle PE header set, vigil's own
  * ml_extract output); with a label column it also prints AUC and the
  * detection and false-positive rates at the thresholds in force.
- * Uses the public API and ml/ml.h only.
+ * Uses the public API and vigil/ml.h only.
  */
 #include "config.h"
 
@@ -17,7 +17,7 @@
 
 #include "cli/cli.h"
 #include "cli/ml_cmd.h"
-#include "ml/ml.h"
+#include "vigil/ml.h"
 
 #define ML_MAX_COLUMNS 1024
 #define ML_LINE_MAX (1 << 20)

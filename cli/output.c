@@ -208,11 +208,19 @@ static void finding_line(const char *path, const vigil_finding *f,
 
 	printf("%s%s%s: %s %s\n", path, *layer ? "!" : "", layer,
 	       vigil_finding_name(f), tag);
+	/* A score below 1 is a judgement (the ML stage), not an exact
+	 * signature: say why (its detail starts with the score), on an
+	 * indented line of its own so that
+	 * clamscan-style "path: NAME FOUND" lines stay as they are. */
+	if (vigil_finding_score(f) < 1.0 && *vigil_finding_detail(f))
+		printf("    %s\n", vigil_finding_detail(f));
 }
 
 /*
  * Hits print as "path[!layer]: NAME FOUND", limits as
  * "path[!layer]: Limit.X INCOMPLETE"; a file with neither is "OK".
+ * A model's finding is followed by an indented line with its score and
+ * explanation.
  * Informational findings (verdict CLEAN) are left to --json.
  */
 static void result_text(const vg_out *o, const char *path,

@@ -5,11 +5,9 @@
 # a seed corpus in fuzz/<unit>_fuzzer_corpus/. Add one with the same
 # ten lines as below. Targets link the static library so they can reach
 # internals.
-FUZZERS =
-VG_FUZZ_LIBS = libvigil.la $(libvigil_la_LIBADD)
 EXTRA_DIST += fuzz/replay_main.c
 
-EXTRA_PROGRAMS = fuzz/filetype_fuzzer
+EXTRA_PROGRAMS += fuzz/filetype_fuzzer
 FUZZERS += fuzz/filetype_fuzzer$(EXEEXT)
 fuzz_filetype_fuzzer_LDFLAGS = -static $(FUZZ_FLAGS)
 fuzz_filetype_fuzzer_LDADD = $(VG_FUZZ_LIBS)

@@ -3,9 +3,8 @@
 # by ml/codegen.py and committed, so building needs no Python.
 libvigil_la_SOURCES += \
 	ml/pe.h ml/pe.c ml/features.h ml/features.c \
-	ml/model.h ml/model.c ml/model_tables.c ml/ml.h ml/stage_ml.c
+	ml/model.h ml/model.c ml/model_tables.c ml/stage_ml.c
 libvigil_la_LIBADD += -lm
-noinst_HEADERS += ml/ml.h
 
 # The feature extractor as CSV: used by ml/train.py (which can also build
 # it itself with cc) and by the pefile differential test.
@@ -27,15 +26,11 @@ endif
 TESTS += tests/ml_pefile_diff.py
 dist_check_SCRIPTS += tests/ml_pefile_diff.py tests/ml_fetch_debian_pe.sh
 
-# Fuzz target for the PE parser and feature extractor (see fuzz/local.mk;
-# this fragment is included before it, so the target is built by plain
-# `make` under --enable-fuzzing rather than listed in FUZZERS).
-if FUZZING
-noinst_PROGRAMS += fuzz/pe_fuzzer
-fuzz_pe_fuzzer_SOURCES = fuzz/pe_fuzzer.c
+# Fuzz target for the PE parser and feature extractor (see fuzz/local.mk).
+EXTRA_PROGRAMS += fuzz/pe_fuzzer
+FUZZERS += fuzz/pe_fuzzer$(EXEEXT)
 fuzz_pe_fuzzer_LDFLAGS = -static $(FUZZ_FLAGS)
 fuzz_pe_fuzzer_LDADD = $(VG_FUZZ_LIBS)
-endif
 check_PROGRAMS += fuzz/pe_replay
 TESTS += fuzz/pe_replay
 fuzz_pe_replay_SOURCES = fuzz/pe_fuzzer.c fuzz/replay_main.c

@@ -2,7 +2,7 @@
  * stage_ml.c - the ML stage: scores every PE layer (top level or pulled
  * out of an archive) with the gradient-boosted tree model and reports
  * ML.PE.Malicious / ML.PE.Suspicious with the score and the features
- * that pushed it up most. Also the exported ML API of ml/ml.h.
+ * that pushed it up most. Also the exported ML API of vigil/ml.h.
  */
 #include "config.h"
 
@@ -13,7 +13,7 @@
 
 #include "engine/vg.h"
 #include "ml/features.h"
-#include "ml/ml.h"
+#include "vigil/ml.h"
 #include "ml/model.h"
 
 /* Largest model file read: far above any real model. */
@@ -211,7 +211,7 @@ const vg_stage vg_stage_ml = {
 };
 
 /* ------------------------------------------------------------------ */
-/* Exported API (ml/ml.h)                                              */
+/* Exported API (vigil/ml.h)                                              */
 /* ------------------------------------------------------------------ */
 
 VIGIL_API vigil_error vigil_engine_set_threshold(vigil_engine *e,

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "engine/vg.h"
@@ -187,6 +188,7 @@ static int blank(const char *s, size_t len)
 vigil_error vg_hashdb_load(vg_hashdb *db, vigil_engine *e, const char *path)
 {
 	struct reader *rd;
+	struct stat st;
 	vg_hashdb_mark mark;
 	size_t lineno = 0, len;
 	char *line;
@@ -197,12 +199,20 @@ vigil_error vg_hashdb_load(vg_hashdb *db, vigil_engine *e, const char *path)
 		return VIGIL_EINVAL;
 	if (!(rd = calloc(1, sizeof *rd)))
 		return vg_engine_fail(e, VIGIL_ENOMEM, "%s: out of memory", path);
-	if ((rd->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+	/* O_NONBLOCK: a FIFO named like a list must not hang the load;
+	 * it changes nothing for a regular file */
+	if ((rd->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0) {
 		int en = errno;
 		free(rd);
 		return vg_engine_fail(e, en == ENOENT ? VIGIL_ENOENT :
 		                      en == EACCES ? VIGIL_EACCES : VIGIL_EIO,
 		                      "%s: %s", path, strerror(en));
+	}
+	if (fstat(rd->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(rd->fd);
+		free(rd);
+		return vg_engine_fail(e, VIGIL_ENOTREG, "%s: not a regular file",
+		                      path);
 	}
 	mark = vg_hashdb_checkpoint(db);
 

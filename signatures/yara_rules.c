@@ -131,6 +131,15 @@ static void on_compile_msg(int level, const char *file, int line,
 	         line, message);
 }
 
+/* Between files: the last file's compile_msg is gone. */
+static void ignore_compile_msg(int level, const char *file, int line,
+                               const YR_RULE *rule, const char *message,
+                               void *user_data)
+{
+	(void)level; (void)file; (void)line; (void)rule; (void)message;
+	(void)user_data;
+}
+
 static vigil_error compiler_new(vigil_engine *e, vg_yara *y)
 {
 	YR_COMPILER *c;
@@ -180,7 +189,7 @@ static vigil_error compile_file(vigil_engine *e, vg_yara *y, const char *path)
 	}
 	yr_compiler_set_callback(y->compiler, on_compile_msg, &m);
 	nerr = yr_compiler_add_file(y->compiler, f, ns, path);
-	yr_compiler_set_callback(y->compiler, NULL, NULL);
+	yr_compiler_set_callback(y->compiler, ignore_compile_msg, NULL);
 	free(ns);
 	fclose(f);
 	if (nerr == 0)

@@ -4,12 +4,12 @@
 # and the library exports nothing else.
 . "$top_srcdir/tests/lib.sh"
 
-header="$top_srcdir/include/vigil/vigil.h"
+headers="$top_srcdir/include/vigil/vigil.h $top_srcdir/include/vigil/ml.h"
 lib="$top_builddir/.libs/libvigil.so"
 man="$top_srcdir/doc/libvigil.3"
 
-declared=$(sed -n 's/^VIGIL_API[^(]*[ *]\(vigil_[a-z0-9_]*\)(.*/\1/p' "$header" | sort -u)
-[ -n "$declared" ] || fail "no VIGIL_API functions found in vigil.h"
+declared=$(sed -n 's/^VIGIL_API[^(]*[ *]\(vigil_[a-z0-9_]*\)(.*/\1/p' $headers | sort -u)
+[ -n "$declared" ] || fail "no VIGIL_API functions found in the public headers"
 exported=$(nm -D --defined-only "$lib" | awk '$2 ~ /^[TDBR]$/ {print $3}' | sort -u)
 
 for f in $declared; do
@@ -19,7 +19,7 @@ done
 for s in $exported; do
 	case $s in
 	vigil_*) printf '%s\n' "$declared" | grep -qx "$s" ||
-		fail "$s is exported but not declared in vigil.h" ;;
+		fail "$s is exported but not declared in a public header" ;;
 	_init | _fini | _edata | _end | __bss_start) ;;
 	*) fail "$s leaks out of libvigil.so" ;;
 	esac

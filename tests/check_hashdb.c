@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -260,6 +261,15 @@ START_TEST(test_bad_bytes)
 	unlink(path);
 	free(path);
 	free(line);
+
+	/* a FIFO named like a list is refused, not waited on */
+	char fifo[4200];
+	const char *tmp = getenv("TMPDIR");
+	snprintf(fifo, sizeof fifo, "%s/vigil-hashdb-fifo-%d.hdb",
+	         tmp && *tmp ? tmp : "/tmp", (int)getpid());
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	ck_assert_int_eq(vigil_engine_load(e, fifo), VIGIL_ENOTREG);
+	unlink(fifo);
 
 	/* an empty file and one of only comments are fine */
 	ck_assert_int_eq(load_text(e, ".hdb", ""), VIGIL_OK);

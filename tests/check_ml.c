@@ -17,7 +17,7 @@
 
 #include "engine/vg.h"
 #include "ml/features.h"
-#include "ml/ml.h"
+#include "vigil/ml.h"
 #include "ml/model.h"
 #include "ml/pe.h"
 

@@ -1,13 +1,11 @@
 /*
- * ml.h - the ML stage's small exported API: thresholds, and scoring
- * tools for `vigil ml score` and researchers' own programs.
- *
- * Everything here is exported from libvigil (VIGIL_API). The threshold
- * functions are proposed for include/vigil/vigil.h; until they are
- * declared there, this header declares them.
+ * vigil/ml.h - the ML stage's scoring tools, for `vigil ml score` and
+ * researchers' own programs: the features vigil computes for a PE file
+ * and the model's score for a row of them. Part of libvigil's public API;
+ * the thresholds are in vigil.h.
  */
-#ifndef VIGIL_ML_ML_H
-#define VIGIL_ML_ML_H
+#ifndef VIGIL_ML_H
+#define VIGIL_ML_H
 
 #include <stddef.h>
 
@@ -17,34 +15,6 @@
 extern "C" {
 #endif
 
-#ifndef VIGIL_THRESHOLD_COUNT
-/*
- * Score thresholds of the ML stage. A PE layer whose score is at least
- * ML_MALICIOUS gets the finding ML.PE.Malicious (MALICIOUS); else at
- * least ML_SUSPICIOUS gets ML.PE.Suspicious (SUSPICIOUS). The defaults
- * come with the model (the shipped one: false-positive rates of 0.1 %
- * and 1 % on its validation data; see ml/REPORT.md).
- */
-typedef enum vigil_threshold {
-	VIGIL_THRESHOLD_ML_MALICIOUS = 0,
-	VIGIL_THRESHOLD_ML_SUSPICIOUS = 1
-} vigil_threshold;
-#define VIGIL_THRESHOLD_COUNT 2
-
-/*
- * Sets a threshold, a score in [0, 1] (1 turns that finding off).
- * VIGIL_EINVAL for an unknown threshold or a value outside [0, 1],
- * VIGIL_EFROZEN after vigil_engine_freeze. A model loaded later with
- * vigil_engine_load does not change a threshold set here.
- */
-VIGIL_API vigil_error vigil_engine_set_threshold(vigil_engine *engine,
-                                                 vigil_threshold which,
-                                                 double value);
-
-/* The threshold in force (set, else the model's); -1 for an unknown one. */
-VIGIL_API double vigil_engine_get_threshold(const vigil_engine *engine,
-                                            vigil_threshold which);
-#endif
 
 /* Number of features vigil computes for a PE file (the model's input). */
 VIGIL_API size_t vigil_ml_feature_count(void);
