@@ -9,6 +9,9 @@
 #   --runs N     time each scan N times and keep the fastest (default 1)
 #   --timeout S  give up on any one command after S seconds (default
 #                1800; 120 with --smoke)
+#   --only LIST  run only these parts (comma-separated): hash (vigil,
+#                clamscan, clamd with the hash list), yara (vigil and
+#                yara with the rules), cache (cache_bench), memory
 #   CORPUS       a folder to scan instead of the generated corpus
 #
 # Environment: VIGIL (the vigil binary, default build/vigil), CACHE_BENCH
@@ -22,12 +25,13 @@ export LC_ALL=C
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 bench=$top/bench
-smoke=0 runs=1 tool_timeout= corpus=
+smoke=0 runs=1 tool_timeout= corpus= only=hash,yara,cache,memory
 while [ $# -gt 0 ]; do
 	case $1 in
 	--smoke) smoke=1 ;;
 	--runs) runs=${2:?}; shift ;;
 	--timeout) tool_timeout=${2:?}; shift ;;
+	--only) only=${2:?}; shift ;;
 	-h | --help) sed -n '2,/^$/s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	-*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	*) corpus=$1 ;;
@@ -182,17 +186,22 @@ clam_limits=(--max-filesize=2000M --max-scansize=400M --max-files=10000 --max-re
 clamscan_cmd=(clamscan -r --infected --no-summary -d "$hashlist" "${clam_limits[@]}")
 yara_cmd=(yara -r -p 2 -e "${yara_defs[@]}" "${yara_rules[@]}")
 
-echo "run.sh: vigil, hash list" >&2
-run_tool vigil_hash "0 1 3" "${vigil_hash[@]}" "$corpus"
-startup vigil_hash "${vigil_hash[@]}"
-if [ "$has_no_unpack" = 1 ]; then
-	run_tool vigil_hash_nounpack "0 1 3" "${vigil_hash[@]}" --no-unpack "$corpus"
-	startup vigil_hash_nounpack "${vigil_hash[@]}" --no-unpack
-fi
+# want PART: is PART in --only?
+want() { case ",$only," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
 
-echo "run.sh: clamscan -r" >&2
-run_tool clamscan "0 1" "${clamscan_cmd[@]}" "$corpus"
-startup clamscan "${clamscan_cmd[@]}"
+bench_hash() {
+	echo "run.sh: vigil, hash list" >&2
+	run_tool vigil_hash "0 1 3" "${vigil_hash[@]}" "$corpus"
+	startup vigil_hash "${vigil_hash[@]}"
+	if [ "$has_no_unpack" = 1 ]; then
+		run_tool vigil_hash_nounpack "0 1 3" "${vigil_hash[@]}" --no-unpack "$corpus"
+		startup vigil_hash_nounpack "${vigil_hash[@]}" --no-unpack
+	fi
+
+	echo "run.sh: clamscan -r" >&2
+	run_tool clamscan "0 1" "${clamscan_cmd[@]}" "$corpus"
+	startup clamscan "${clamscan_cmd[@]}"
+}
 
 # clamd on a socket of its own, with only the hash list, 2 threads and
 # the same limits; started afresh for each run, so that its cache of
@@ -240,38 +249,46 @@ stop_clamd() {
 	clamd_pid=
 }
 
-echo "run.sh: clamdscan --multiscan" >&2
-saved_runs=$runs runs=1
-status[clamdscan]="not run"
-for ((r = 0; r < saved_runs; r++)); do
-	start_clamd || { status[clamdscan]="clamd failed"; stop_clamd; break; }
-	run_tool clamdscan "0 1" "${clamdscan_cmd[@]}" "$corpus"
-	[ -z "${best_clamd:-}" ] || [ "$(calc "${wall[clamdscan]} < $best_clamd")" = 1 ] &&
-		best_clamd=${wall[clamdscan]:-}
-	rss[clamdscan]=$(awk '/^VmHWM:/ {print $2 / 1024}' "/proc/$clamd_pid/status" 2>/dev/null)
-	stop_clamd
-	[ "${status[clamdscan]}" = ok ] || break
-done
-[ -n "${best_clamd:-}" ] && wall[clamdscan]=$best_clamd
-runs=$saved_runs
+# One clamd per run (run_tool keeps the fastest of its calls).
+bench_clamd() {
+	local r saved_runs=$runs
+	echo "run.sh: clamdscan --multiscan" >&2
+	runs=1
+	for ((r = 0; r < saved_runs; r++)); do
+		start_clamd || { status[clamdscan]="clamd failed"; stop_clamd; break; }
+		run_tool clamdscan "0 1" "${clamdscan_cmd[@]}" "$corpus"
+		rss[clamdscan]=$(awk '/^VmHWM:/ {print $2 / 1024}' "/proc/$clamd_pid/status" 2>/dev/null)
+		stop_clamd
+		[ "${status[clamdscan]}" = ok ] || break
+	done
+	runs=$saved_runs
+}
 
-echo "run.sh: yara -r -p 2 (${#rules[@]} rule files)" >&2
-run_tool yara "0" "${yara_cmd[@]}" "$corpus"
-startup yara "${yara_cmd[@]}"
+bench_yara() {
+	echo "run.sh: yara -r -p 2 (${#rules[@]} rule files)" >&2
+	run_tool yara "0" "${yara_cmd[@]}" "$corpus"
+	startup yara "${yara_cmd[@]}"
 
-echo "run.sh: vigil, YARA rules" >&2
-if [ "$has_no_unpack" = 1 ]; then
-	run_tool vigil_yara_nounpack "0 1 3" "${vigil_yara[@]}" --no-unpack "$corpus"
-	startup vigil_yara_nounpack "${vigil_yara[@]}" --no-unpack
-fi
-run_tool vigil_yara "0 1 3" "${vigil_yara[@]}" "$corpus"
-startup vigil_yara "${vigil_yara[@]}"
+	echo "run.sh: vigil, YARA rules" >&2
+	if [ "$has_no_unpack" = 1 ]; then
+		run_tool vigil_yara_nounpack "0 1 3" "${vigil_yara[@]}" --no-unpack "$corpus"
+		startup vigil_yara_nounpack "${vigil_yara[@]}" --no-unpack
+	fi
+	run_tool vigil_yara "0 1 3" "${vigil_yara[@]}" "$corpus"
+	startup vigil_yara "${vigil_yara[@]}"
+}
 
-echo "run.sh: cache_bench (hash list + rules, two scans in one process)" >&2
-run_tool cache "0" "$CACHE_BENCH" -j 2 -d "$hashlist" -l "$tmp/rules.list" "$corpus"
-run_tool ready_rules "0" "$CACHE_BENCH" --load-only -l "$tmp/rules.list"
-echo x >"$tmp/tiny"
-run_tool yara_tiny "0" yara -p 2 "${yara_defs[@]}" "${yara_rules[@]}" "$tmp/tiny"
+bench_cache() {
+	echo "run.sh: cache_bench (hash list + rules, two scans in one process)" >&2
+	run_tool cache "0" "$CACHE_BENCH" -j 2 -d "$hashlist" -l "$tmp/rules.list" "$corpus"
+}
+
+bench_memory() {
+	echo "run.sh: memory after loading the rules" >&2
+	run_tool ready_rules "0" "$CACHE_BENCH" --load-only -l "$tmp/rules.list"
+	echo x >"$tmp/tiny"
+	run_tool yara_tiny "0" yara -p 2 "${yara_defs[@]}" "${yara_rules[@]}" "$tmp/tiny"
+}
 
 # ---- report -----------------------------------------------------------
 
@@ -328,7 +345,7 @@ header() {
 vh=vigil_hash vy=vigil_yara
 [ "$has_no_unpack" = 1 ] && vy=vigil_yara_nounpack
 
-{
+report() {
 	echo "vigil benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo "machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), $(free -g | awk '/^Mem:/ {print $2}') GB RAM; load average before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "vigil: $("$VIGIL" --version 2>/dev/null | head -n 1); $(yara --version | sed 's/^/yara /'); $(clamscan --version | cut -d/ -f1)"
@@ -338,68 +355,78 @@ vh=vigil_hash vy=vigil_yara
 	echo "start s = the same command on an empty folder (for clamdscan: clamd's start until PING);"
 	echo "scan MB/s = corpus / (wall - start); clamdscan's wall excludes clamd's start"
 
-	header "hash-only scan, $(wc -l <"$hashlist") MD5s"
-	row vigil_hash "vigil -j 2" vigil
-	[ "$has_no_unpack" = 1 ] && row vigil_hash_nounpack "vigil -j 2 --no-unpack" vigil
-	row clamscan "clamscan -r" clam
-	row clamdscan "clamdscan --multiscan (2 thr)" clam
-
-	header "YARA scan, signature-base"
-	[ "$has_no_unpack" = 1 ] && row vigil_yara_nounpack "vigil -j 2 --no-unpack" vigil
-	row vigil_yara "vigil -j 2" vigil
-	row yara "yara -r -p 2" yara
-
-	echo
-	echo "ratios (wall time; scan-only in brackets) and targets:"
-	r=$(ratio $vh clamscan) rs=$(scan_ratio $vh clamscan)
-	printf '  vigil / clamscan -r:        %6.1fx [%5.1fx]  target >= 10x   %s\n' "${r:-0}" "${rs:-0}" "$(verdict "$r" '>=' 10)"
-	r=$(ratio $vh clamdscan) rs=$(scan_ratio $vh clamdscan)
-	printf '  vigil / clamdscan:          %6.1fx [%5.1fx]  target >= 3x    %s\n' "${r:-0}" "${rs:-0}" "$(verdict "$r" '>=' 3)"
-	m=
-	[ "${status[$vh]:-}" = ok ] && m=$(mbs "${wall[$vh]}")
-	printf '  vigil hash-only MB/s:       %6.0f           target >= 500   %s\n' "${m:-0}" "$(verdict "$m" '>=' 500)"
-	r=$(ratio $vy yara) rs=$(scan_ratio $vy yara)
-	printf '  vigil / yara -r -p 2:       %6.1fx [%5.1fx]  target >= 1.5x  %s\n' "${r:-0}" "${rs:-0}" "$(verdict "$r" '>=' 1.5)"
-	echo "  like-for-like: vigil with unpacking against clamscan and clamd, which"
+	local r rs m v y t
+	echo "like for like: vigil with unpacking against clamscan and clamd, which"
 	if [ "$has_no_unpack" = 1 ]; then
-		echo "  unpack; vigil --no-unpack against yara, which does not"
+		echo "unpack; vigil --no-unpack against yara, which does not"
 	else
-		echo "  unpack; this vigil has no --no-unpack, so it unpacks against yara too"
+		echo "unpack; this vigil has no --no-unpack, so it unpacks against yara too"
 	fi
 
-	echo
-	echo "matched files, vigil (like-for-like run) against the peer:"
-	if [ "${status[$vy]:-}" = ok ] && [ "${status[yara]:-}" = ok ]; then
-		/usr/bin/python3 "$bench/compare_matches.py" --rules "$tmp/rules.list" \
-			"$corpus" yara yara "$tmp/yara.out" vigil vigil "$tmp/$vy.out" | sed 's/^/  yara: /'
-	fi
-	if [ "${status[$vh]:-}" = ok ] && [ "${status[clamscan]:-}" = ok ]; then
-		/usr/bin/python3 "$bench/compare_matches.py" \
-			"$corpus" clamscan clam "$tmp/clamscan.out" vigil vigil "$tmp/$vh.out" | sed 's/^/  hash: /'
+	if want hash; then
+		header "hash-only scan, $(wc -l <"$hashlist") MD5s"
+		row vigil_hash "vigil -j 2" vigil
+		[ "$has_no_unpack" = 1 ] && row vigil_hash_nounpack "vigil -j 2 --no-unpack" vigil
+		row clamscan "clamscan -r" clam
+		row clamdscan "clamdscan --multiscan (2 thr)" clam
+		echo "ratios (wall time; scan-only in brackets) and targets:"
+		r=$(ratio $vh clamscan) rs=$(scan_ratio $vh clamscan)
+		printf '  vigil / clamscan -r:        %6.1fx [%5.1fx]  target >= 10x   %s\n' "${r:-0}" "${rs:-0}" "$(verdict "$r" '>=' 10)"
+		r=$(ratio $vh clamdscan) rs=$(scan_ratio $vh clamdscan)
+		printf '  vigil / clamdscan:          %6.1fx [%5.1fx]  target >= 3x    %s\n' "${r:-0}" "${rs:-0}" "$(verdict "$r" '>=' 3)"
+		m=
+		[ "${status[$vh]:-}" = ok ] && m=$(mbs "${wall[$vh]}")
+		printf '  vigil hash-only MB/s:       %6.0f           target >= 500   %s\n' "${m:-0}" "$(verdict "$m" '>=' 500)"
+		if [ "${status[$vh]:-}" = ok ] && [ "${status[clamscan]:-}" = ok ]; then
+			echo "files found, clamscan against vigil:"
+			/usr/bin/python3 "$bench/compare_matches.py" "$corpus" \
+				clamscan clam "$tmp/clamscan.out" vigil vigil "$tmp/$vh.out" | sed 's/^/  /'
+		fi
 	fi
 
+	if want yara; then
+		header "YARA scan, signature-base"
+		[ "$has_no_unpack" = 1 ] && row vigil_yara_nounpack "vigil -j 2 --no-unpack" vigil
+		row vigil_yara "vigil -j 2" vigil
+		row yara "yara -r -p 2" yara
+		r=$(ratio $vy yara) rs=$(scan_ratio $vy yara)
+		printf '  vigil / yara -r -p 2:       %6.1fx [%5.1fx]  target >= 1.5x  %s\n' "${r:-0}" "${rs:-0}" "$(verdict "$r" '>=' 1.5)"
+		if [ "${status[$vy]:-}" = ok ] && [ "${status[yara]:-}" = ok ]; then
+			echo "files matched, yara against vigil (target: the same):"
+			/usr/bin/python3 "$bench/compare_matches.py" --rules "$tmp/rules.list" "$corpus" \
+				yara yara "$tmp/yara.out" vigil vigil "$tmp/$vy.out" | sed 's/^/  /'
+		fi
+	fi
+
+	want cache || want memory || return 0
 	echo
 	echo "one process, hash list + rules, scanning the tree twice (bench/cache_bench -j 2):"
-	if [ "${status[cache]}" = ok ]; then
+	if [ "${status[cache]:-}" = ok ]; then
 		sed 's/^/  /' "$tmp/cache.out"
 		r=$(cache_field 'second scan speed-up' cache 1 | tr -d x)
 		printf '  second scan speed-up target >= 20x: %s\n' "$(verdict "$r" '>=' 20)"
 		t=$(cache_field 'engine ready' cache 1)
 		printf '  engine ready (new+load+freeze) target < 2 s: %s\n' "$(verdict "$t" '<' 2)"
 	else
-		echo "  cache_bench: ${status[cache]}; $(tail -n 3 "$tmp/cache.err")"
+		echo "  cache_bench: ${status[cache]:-not run}; $(tail -n 3 "$tmp/cache.err" 2>/dev/null)"
 	fi
 	echo
 	echo "memory after loading the rules (peak RSS):"
-	if [ "${status[ready_rules]}" = ok ] && [ "${status[yara_tiny]}" = ok ]; then
+	if [ "${status[ready_rules]:-}" = ok ] && [ "${status[yara_tiny]:-}" = ok ]; then
 		v=$(cache_field 'peak RSS after load' ready_rules 1)
 		y=${rss[yara_tiny]}
 		printf '  vigil (rules only) %.1f MB, yara -p 2 on a tiny file %.1f MB: %.2fx, target <= 1.2x %s\n' \
 			"$v" "$y" "$(calc "$v / $y")" "$(verdict "$(calc "$v / $y")" '<=' 1.2)"
-		[ "${status[cache]}" = ok ] &&
+		[ "${status[cache]:-}" = ok ] &&
 			printf '  vigil with rules + hash list: %s MB\n' "$(cache_field 'peak RSS after load' cache 1)"
 	else
-		echo "  not measured: ready_rules ${status[ready_rules]}, yara ${status[yara_tiny]}"
+		echo "  not measured: ready_rules ${status[ready_rules]:-not run}, yara ${status[yara_tiny]:-not run}"
 	fi
-} | tee "$results"
+}
+
+want hash && { bench_hash; bench_clamd; }
+want yara && bench_yara
+want cache && bench_cache
+want memory && bench_memory
+report | tee "$results"
 echo "run.sh: results in $results" >&2
