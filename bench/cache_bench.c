@@ -4,13 +4,16 @@
  * the time to get an engine ready and the peak RSS after loading.
  *
  *   cache_bench [-j N] [-d FILE|DIR]... [-l LIST]... [--no-unpack]
- *               [--load-only] [TREE]
+ *               [--cache-entries N] [--load-only] [-v] [TREE]
  *
  * -d loads a signature file or folder, as vigil scan -d does. -l loads
  * every file named in LIST, one path a line, relative to LIST's folder
  * unless absolute (the format of signature-base's DEFAULT-SET.txt). The built-in test
  * signatures are left out, as with vigil scan --no-default-signatures.
+ * --cache-entries sets VIGIL_LIMIT_CACHE_ENTRIES (default: the engine's).
  * --load-only stops after the engine is ready (for the memory figure).
+ * -v lists on stderr the first files the second pass did not take from
+ * the cache, to see why it is slower than it should be.
  *
  * The tree is walked once into a list before any timing; then N threads
  * (default 2), each with its own vigil_scanner on the one frozen engine,
@@ -43,6 +46,7 @@ struct pass {
 	vigil_scanner **scanners;
 	atomic_size_t next;
 	atomic_size_t infected, errors, cached;
+	atomic_int uncached_shown; /* -v on the second pass, else -1 */
 };
 
 struct worker {
@@ -106,6 +110,13 @@ static void *scan_files(void *arg)
 			atomic_fetch_add(&p->infected, 1);
 		if (vigil_result_cached(r))
 			atomic_fetch_add(&p->cached, 1);
+		else if (atomic_load(&p->uncached_shown) >= 0 &&
+		         atomic_fetch_add(&p->uncached_shown, 1) < 20)
+			fprintf(stderr, "not cached: %s (%s, %s, %.1f ms)\n",
+			        p->files->paths[i],
+			        vigil_verdict_name(vigil_result_verdict(r)),
+			        vigil_result_type(r),
+			        (double)vigil_result_time_us(r) / 1000.0);
 		vigil_result_free(r);
 	}
 	return NULL;
@@ -113,7 +124,7 @@ static void *scan_files(void *arg)
 
 /* One pass over the list with nthreads scanners; returns seconds or -1. */
 static double run_pass(const struct file_list *files, vigil_scanner **scanners,
-                       int nthreads, struct pass *p)
+                       int nthreads, int show_uncached, struct pass *p)
 {
 	pthread_t tid[64];
 	struct worker w[64];
@@ -125,6 +136,7 @@ static double run_pass(const struct file_list *files, vigil_scanner **scanners,
 	atomic_init(&p->infected, 0);
 	atomic_init(&p->errors, 0);
 	atomic_init(&p->cached, 0);
+	atomic_init(&p->uncached_shown, show_uncached ? 0 : -1);
 	t0 = now();
 	for (int i = 0; i < nthreads; i++) {
 		w[i] = (struct worker){ p, scanners[i] };
@@ -182,7 +194,8 @@ static int load_list(vigil_engine *e, const char *list)
 static void usage(void)
 {
 	fputs("usage: cache_bench [-j N] [-d FILE|DIR]... [-l LIST]... "
-	      "[--no-unpack] [--load-only] [TREE]\n", stderr);
+	      "[--no-unpack] [--cache-entries N] [--load-only] [-v] [TREE]\n",
+	      stderr);
 	exit(2);
 }
 
@@ -193,7 +206,7 @@ int main(int argc, char **argv)
 	struct pass first, second;
 	struct rusage ru;
 	const char *tree = NULL;
-	int nthreads = 2, load_only = 0, no_unpack = 0, rc = 1;
+	int nthreads = 2, load_only = 0, no_unpack = 0, verbose = 0, rc = 1;
 	double t0, ready, t_first, t_second;
 	vigil_error err;
 
@@ -218,10 +231,18 @@ int main(int argc, char **argv)
 		} else if (!strcmp(a, "-l") && i + 1 < argc) {
 			if (load_list(engine, argv[++i]) != 0)
 				goto out;
+		} else if (!strcmp(a, "--cache-entries") && i + 1 < argc) {
+			char *end;
+			unsigned long long n = strtoull(argv[++i], &end, 10);
+			if (*end || vigil_engine_set_limit(engine, VIGIL_LIMIT_CACHE_ENTRIES,
+			                                   n) != VIGIL_OK)
+				usage();
 		} else if (!strcmp(a, "--no-unpack")) {
 			no_unpack = 1;
 		} else if (!strcmp(a, "--load-only")) {
 			load_only = 1;
+		} else if (!strcmp(a, "-v")) {
+			verbose = 1;
 		} else if (a[0] == '-' || tree) {
 			usage();
 		} else {
@@ -262,8 +283,8 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	if ((t_first = run_pass(&walked, scanners, nthreads, &first)) < 0 ||
-	    (t_second = run_pass(&walked, scanners, nthreads, &second)) < 0) {
+	if ((t_first = run_pass(&walked, scanners, nthreads, 0, &first)) < 0 ||
+	    (t_second = run_pass(&walked, scanners, nthreads, verbose, &second)) < 0) {
 		fputs("cache_bench: cannot start threads\n", stderr);
 		goto out;
 	}

@@ -6,5 +6,5 @@ bench_cache_bench_SOURCES = bench/cache_bench.c
 bench_cache_bench_LDADD = libvigil.la
 
 EXTRA_DIST += bench/run.sh bench/make_corpus.sh bench/make_hashlist.sh \
-	bench/compare_matches.py
+	bench/compare_matches.py doc/benchmarks.md
 EXTRA_DIST += bench/archive_bench.sh

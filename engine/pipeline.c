@@ -151,6 +151,7 @@ vigil_error vg_scan_child(vg_ctx *ctx, const vg_layer *parent,
 	const uint64_t *lim = ctx->engine->limits;
 	vg_layer child;
 	char *lpath, *fpath;
+	int allowlisted;
 	vigil_error err;
 
 	if (ctx->stop || vg_ctx_timed_out(ctx, parent))
@@ -190,7 +191,11 @@ vigil_error vg_scan_child(vg_ctx *ctx, const vg_layer *parent,
 		.parent = parent,
 		.owner = parent->owner,
 	};
+	/* a child's allowlisting says nothing about its container, which
+	 * may still be in its own stage loop */
+	allowlisted = ctx->allowlisted;
 	err = vg_pipeline_run(ctx, &child);
+	ctx->allowlisted = allowlisted;
 	free(lpath);
 	free(fpath);
 	return err;

@@ -170,7 +170,8 @@ typedef struct vg_ctx {
 	const vigil_engine *engine;
 	vigil_result *result;
 	vg_budget budget;
-	int stop;            /* set when a callback asked to stop */
+	int stop;            /* a callback asked to stop, or a limit ended
+	                      * the whole object: scan nothing more */
 	int incomplete;      /* set when any limit was hit */
 	int timed_out;       /* the time limit was hit and recorded */
 	uint64_t name_key[2];    /* mixed into content_key (see cache_keys_name) */

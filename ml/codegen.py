@@ -8,16 +8,20 @@ meta.json) into:
   ml/cache/vigil-pe.vgm    the same model as a file vigil can load at run
                            time (vigil_engine_load), format in ml/README.md
 
-Trees are stored as a struct of arrays, nodes of a tree in breadth-first
-order so that a node's right child directly follows its left child:
+Every tree is stored complete to the model's depth D (ml/model.h): split
+node h of a tree (heap order, children 2h + 1 and 2h + 2) at
+t * (2^D - 1) + h, leaf k at t * 2^D + k:
 
-  root[t]     first node of tree t
-  feat[n]     feature index (bits 0-14), 0x7fff for a leaf; bit 15 set
-              when a missing value goes left
-  left[n]     left child = n + left[n]; right child = left child + 1
-  value[n]    split threshold (go left when x < value), or leaf value
-  mean[n]     cover-weighted mean of the leaves below (for explanations:
-              the Saabas attribution xgboost calls approx_contribs)
+  feat[]   feature index (bits 0-14); bit 15 set when a missing value
+           goes left
+  split[]  split threshold (go left when x < split)
+  mean[]   cover-weighted mean of the leaves below (for explanations:
+           the Saabas attribution xgboost calls approx_contribs)
+  leaf[]   leaf values
+
+A leaf of xgboost's tree above depth D becomes padding: splits on
+feature 0 whose leaves below all carry its value, and whose mean is that
+value too, so they change neither the score nor the explanation.
 """
 import csv
 import json
@@ -32,21 +36,31 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mldata  # noqa: E402
 import train  # noqa: E402
 
-LEAF = 0x7FFF
 DEFAULT_LEFT = 0x8000
+FEATURE_MASK = 0x7FFF
 
 
 def f32(v):
     return struct.unpack("<f", struct.pack("<f", v))[0]
 
 
+def tree_depth(t):
+    lc, rc = t["left_children"], t["right_children"]
+
+    def d(n):
+        return 0 if lc[n] == -1 else 1 + max(d(lc[n]), d(rc[n]))
+    return d(0)
+
+
 def flatten(model):
-    """xgboost JSON model -> (roots, feat, left, value, mean, base_margin)."""
+    """xgboost JSON model -> (depth, feat, split, mean, leaf, base_margin)."""
     learner = model["learner"]
     base_score = float(learner["learner_model_param"]["base_score"])
     base_margin = math.log(base_score / (1 - base_score))
     trees = learner["gradient_booster"]["model"]["trees"]
-    roots, feat, left, value, mean = [], [], [], [], []
+    depth = max(1, max(tree_depth(t) for t in trees))
+    inner = 2 ** depth - 1
+    feat, split, mean, leaf = [], [], [], []
     for t in trees:
         lc, rc = t["left_children"], t["right_children"]
         si, sc, dl = t["split_indices"], t["split_conditions"], t["default_left"]
@@ -54,41 +68,41 @@ def flatten(model):
         # cover-weighted means, children before parents (post-order)
         means = [0.0] * len(lc)
 
-        def fill(n):
+        def fill_means(n):
             if lc[n] == -1:
                 means[n] = sc[n]
                 return
-            fill(lc[n])
-            fill(rc[n])
+            fill_means(lc[n])
+            fill_means(rc[n])
             hl, hr = hess[lc[n]], hess[rc[n]]
             means[n] = (hl * means[lc[n]] + hr * means[rc[n]]) / (hl + hr) if hl + hr > 0 else 0.0
-        fill(0)
-        # breadth-first renumbering with siblings adjacent
-        order, new = [0], {0: 0}
-        i = 0
-        while i < len(order):
-            n = order[i]
-            if lc[n] != -1:
-                new[lc[n]] = len(order)
-                order.append(lc[n])
-                new[rc[n]] = len(order)
-                order.append(rc[n])
-            i += 1
-        base = len(feat)
-        roots.append(base)
-        for k, n in enumerate(order):
+        fill_means(0)
+        F, S, M, L = [0] * inner, [0.0] * inner, [0.0] * inner, [0.0] * (inner + 1)
+
+        def pad(h, v):
+            if h >= inner:
+                L[h - inner] = f32(v)
+                return
+            M[h] = f32(v)
+            pad(2 * h + 1, v)
+            pad(2 * h + 2, v)
+
+        def place(n, h):
             if lc[n] == -1:
-                feat.append(LEAF)
-                left.append(0)
-            else:
-                assert si[n] < LEAF
-                feat.append(si[n] | (DEFAULT_LEFT if dl[n] else 0))
-                off = new[lc[n]] - k
-                assert 0 < off < 0x10000 and new[rc[n]] == new[lc[n]] + 1
-                left.append(off)
-            value.append(f32(sc[n]))
-            mean.append(f32(means[n]))
-    return roots, feat, left, value, mean, base_margin
+                pad(h, sc[n])
+                return
+            assert si[n] <= FEATURE_MASK
+            F[h] = si[n] | (DEFAULT_LEFT if dl[n] else 0)
+            S[h] = f32(sc[n])
+            M[h] = f32(means[n])
+            place(lc[n], 2 * h + 1)
+            place(rc[n], 2 * h + 2)
+        place(0, 0)
+        feat += F
+        split += S
+        mean += M
+        leaf += L
+    return depth, feat, split, mean, leaf, base_margin
 
 
 def cfloat(v):
@@ -108,45 +122,48 @@ def wrap(items, per_line=8):
     return "\n".join(lines)
 
 
-def write_tables(path, meta, roots, feat, left, value, mean, base_margin):
-    nbytes = 4 * len(roots) + (2 + 2 + 4 + 4) * len(feat)
+def table_bytes(feat, leaf):
+    return 10 * len(feat) + 4 * len(leaf)
+
+
+def write_tables(path, meta, depth, feat, split, mean, leaf, base_margin):
+    nbytes = table_bytes(feat, leaf)
+    ntrees = len(leaf) >> depth
     with open(path, "w") as fp:
         fp.write("/*\n * model_tables.c - GENERATED by ml/codegen.py from the model ml/train.py\n"
                  " * trained; do not edit. Retrain: make ml-retrain (see ml/README.md).\n"
-                 " *\n * model %s: %d trees, %d nodes, %d bytes of tables.\n */\n"
-                 % (meta["version"], len(roots), len(feat), nbytes))
+                 " *\n * model %s: %d trees of depth %d, %d bytes of tables.\n */\n"
+                 % (meta["version"], ntrees, depth, nbytes))
         fp.write('#include "ml/model.h"\n\n')
-        fp.write("static const uint32_t roots[%d] = {\n%s\n};\n\n" % (len(roots), wrap([str(r) for r in roots], 10)))
         fp.write("static const uint16_t feat[%d] = {\n%s\n};\n\n" % (len(feat), wrap(["0x%04x" % f for f in feat], 10)))
-        fp.write("static const uint16_t left[%d] = {\n%s\n};\n\n" % (len(left), wrap([str(x) for x in left], 14)))
-        fp.write("static const float value[%d] = {\n%s\n};\n\n" % (len(value), wrap([cfloat(v) for v in value], 6)))
+        fp.write("static const float split[%d] = {\n%s\n};\n\n" % (len(split), wrap([cfloat(v) for v in split], 6)))
         fp.write("static const float mean[%d] = {\n%s\n};\n\n" % (len(mean), wrap([cfloat(v) for v in mean], 6)))
+        fp.write("static const float leaf[%d] = {\n%s\n};\n\n" % (len(leaf), wrap([cfloat(v) for v in leaf], 6)))
         fp.write("const vg_ml_model vg_ml_builtin_model = {\n")
         fp.write('\t.version = "%s",\n' % meta["version"])
         fp.write("\t.feature_hash = 0x%sull,\n" % meta["feature_hash"])
         fp.write("\t.nfeatures = %d,\n" % len(meta["features"]))
-        fp.write("\t.ntrees = %d,\n\t.nnodes = %d,\n" % (len(roots), len(feat)))
+        fp.write("\t.ntrees = %d,\n\t.depth = %d,\n" % (ntrees, depth))
         fp.write("\t.base_margin = %.17g,\n" % base_margin)
         fp.write("\t.threshold_malicious = %.17g,\n" % meta["threshold_malicious"])
         fp.write("\t.threshold_suspicious = %.17g,\n" % meta["threshold_suspicious"])
-        fp.write("\t.root = roots,\n\t.feat = feat,\n\t.left = left,\n\t.value = value,\n\t.mean = mean,\n")
+        fp.write("\t.feat = feat,\n\t.split = split,\n\t.mean = mean,\n\t.leaf = leaf,\n")
         fp.write("};\n")
     return nbytes
 
 
-def write_vgm(path, meta, roots, feat, left, value, mean, base_margin):
+def write_vgm(path, meta, depth, feat, split, mean, leaf, base_margin):
     with open(path, "wb") as fp:
         fp.write(b"VGMLPE1\0")
-        fp.write(struct.pack("<IIQ", 1, len(meta["features"]), int(meta["feature_hash"], 16)))
+        fp.write(struct.pack("<IIQ", 2, len(meta["features"]), int(meta["feature_hash"], 16)))
         fp.write(meta["version"].encode()[:31].ljust(32, b"\0"))
-        fp.write(struct.pack("<II", len(roots), len(feat)))
+        fp.write(struct.pack("<II", len(leaf) >> depth, depth))
         fp.write(struct.pack("<ddd", base_margin, meta["threshold_malicious"],
                              meta["threshold_suspicious"]))
-        fp.write(struct.pack("<%dI" % len(roots), *roots))
         fp.write(struct.pack("<%dH" % len(feat), *feat))
-        fp.write(struct.pack("<%dH" % len(left), *left))
-        fp.write(struct.pack("<%df" % len(value), *value))
+        fp.write(struct.pack("<%df" % len(split), *split))
         fp.write(struct.pack("<%df" % len(mean), *mean))
+        fp.write(struct.pack("<%df" % len(leaf), *leaf))
 
 
 def num(v):
@@ -167,10 +184,10 @@ def write_testvectors(path, cdir, meta):
     bst.load_model(os.path.join(cdir, "model.json"))
     s = bst.predict(xgb.DMatrix(X[te], missing=np.nan))
     names = meta["features"]
-    # The flag columns are left out: the C side derives them from the raw
+    # The flag and ratio columns are left out: the C side derives them from the raw
     # header fields (vg_ml_derive), so the test also checks that it
     # derives them as mldata.derive did for training.
-    cols = [i for i in allowed if names[i] not in mldata.FLAGS]
+    cols = [i for i in allowed if names[i] not in mldata.FLAGS + mldata.RATIOS]
     with open(path, "w", newline="") as fp:
         w = csv.writer(fp, lineterminator="\n")
         w.writerow(["xgboost_score"] + [names[i] for i in cols])
@@ -187,8 +204,8 @@ def main():
     nbytes = write_tables(os.path.join(mldata.HERE, "model_tables.c"), meta, *flat)
     write_vgm(os.path.join(cdir, "vigil-pe.vgm"), meta, *flat)
     n = write_testvectors(os.path.join(mldata.HERE, "model_testvectors.csv"), cdir, meta)
-    print("codegen: %d trees, %d nodes, %d bytes of tables; %d test vectors"
-          % (len(flat[0]), len(flat[1]), nbytes, n))
+    print("codegen: %d trees of depth %d, %d bytes of tables; %d test vectors"
+          % (len(flat[4]) >> flat[0], flat[0], nbytes, n))
 
 
 if __name__ == "__main__":

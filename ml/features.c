@@ -2,6 +2,7 @@
  * features.c - the ML feature vector of a PE file (see features.h).
  */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "ml/features.h"
@@ -19,6 +20,19 @@ static const uint16_t fh_bits[15] = { 0x1, 0x2, 0x4, 0x8, 0x10, 0x20, 0x80,
 	0x100, 0x200, 0x400, 0x800, 0x1000, 0x2000, 0x4000, 0x8000 };
 static const uint16_t dll_bits[11] = { 0x40, 0x80, 0x100, 0x200, 0x400,
 	0x800, 0x2000, 0x8000, 0x20, 0x1000, 0x4000 };
+
+/* Their names in Microsoft's PE documentation (IMAGE_FILE_*,
+ * IMAGE_DLLCHARACTERISTICS_*), for explanations. */
+static const char *const fh_names[15] = { "RELOCS_STRIPPED",
+	"EXECUTABLE_IMAGE", "LINE_NUMS_STRIPPED", "LOCAL_SYMS_STRIPPED",
+	"AGGRESSIVE_WS_TRIM", "LARGE_ADDRESS_AWARE", "BYTES_REVERSED_LO",
+	"32BIT_MACHINE", "DEBUG_STRIPPED", "REMOVABLE_RUN_FROM_SWAP",
+	"NET_RUN_FROM_SWAP", "SYSTEM", "DLL", "UP_SYSTEM_ONLY",
+	"BYTES_REVERSED_HI" };
+static const char *const dll_names[11] = { "DYNAMIC_BASE",
+	"FORCE_INTEGRITY", "NX_COMPAT", "NO_ISOLATION", "NO_SEH", "NO_BIND",
+	"WDM_DRIVER", "TERMINAL_SERVER_AWARE", "HIGH_ENTROPY_VA",
+	"APPCONTAINER", "GUARD_CF" };
 
 /* Section names ClaMP counts as "not suspicious". */
 static const char *const usual_sections[] = { ".text", ".data", ".rdata",
@@ -50,8 +64,81 @@ uint64_t vg_ml_feature_hash(void)
 	return h;
 }
 
+/* What the other yes/no features test, for explanations. */
+static const struct {
+	int feature;
+	const char *label;
+} checks[] = {
+	{ VG_MLF_CreationYear_ok, "TimeDateStamp in 1980-2015" },
+	{ VG_MLF_ImageBase_std, "ImageBase a usual one" },
+	{ VG_MLF_SectionAlignment_ok, "SectionAlignment >= FileAlignment" },
+	{ VG_MLF_FileAlignment_ok, "FileAlignment valid" },
+	{ VG_MLF_SizeOfImage_ok, "SizeOfImage aligned" },
+	{ VG_MLF_SizeOfHeaders_ok, "SizeOfHeaders aligned" },
+	{ VG_MLF_LoaderFlags_zero, "LoaderFlags zero" },
+	{ VG_MLF_EntryInCode, "entry point in code" },
+	{ VG_MLF_fileinfo, "version info present" },
+};
+
+void vg_ml_describe(int i, double v, char *out, size_t size)
+{
+	if (i >= VG_MLF_FH_char0 && i <= VG_MLF_FH_char14) {
+		snprintf(out, size, "Characteristics.%s=%.0f",
+		         fh_names[i - VG_MLF_FH_char0], v);
+		return;
+	}
+	if (i >= VG_MLF_OH_DLLchar0 && i <= VG_MLF_OH_DLLchar10) {
+		snprintf(out, size, "DllCharacteristics.%s=%.0f",
+		         dll_names[i - VG_MLF_OH_DLLchar0], v);
+		return;
+	}
+	for (size_t k = 0; k < sizeof checks / sizeof checks[0]; k++)
+		if (checks[k].feature == i) {
+			snprintf(out, size, "%s: %s", checks[k].label,
+			         isnan(v) ? "unknown" : v != 0 ? "yes" : "no");
+			return;
+		}
+	if (isnan(v))
+		snprintf(out, size, "%s missing", vg_ml_feature_names[i]);
+	else if ((i == VG_MLF_Machine || i == VG_MLF_Characteristics ||
+	          i == VG_MLF_Magic || i == VG_MLF_ImageBase ||
+	          i == VG_MLF_DllCharacteristics) && v >= 0 && v < 0x1p64)
+		snprintf(out, size, "%s=0x%llx", vg_ml_feature_names[i],
+		         (unsigned long long)v);
+	else
+		snprintf(out, size, "%s=%.4g", vg_ml_feature_names[i], v);
+}
+
 #define F(name) f[VG_MLF_##name]
 #define HAS(name) (!isnan(F(name)))
+
+/* A ratio of two header fields, NaN when either is missing or the
+ * denominator is not positive. */
+static double ratio(double num, double den)
+{
+	return isnan(num) || !(den > 0) ? NAN : num / den;
+}
+
+/* The ratio features (mldata.derive computes the same in numpy). */
+static void derive_ratios(double *f)
+{
+	double code = F(SizeOfCode), image = F(SizeOfImage);
+	if (isnan(F(EntryInCode)) && HAS(AddressOfEntryPoint) &&
+	    HAS(BaseOfCode) && HAS(SizeOfCode))
+		F(EntryInCode) = F(AddressOfEntryPoint) >= F(BaseOfCode) &&
+		                 F(AddressOfEntryPoint) < F(BaseOfCode) + code;
+	if (isnan(F(EntryRatio)))
+		F(EntryRatio) = ratio(F(AddressOfEntryPoint), image);
+	if (isnan(F(CodeRatio)))
+		F(CodeRatio) = ratio(code, image);
+	if (isnan(F(InitDataRatio)))
+		F(InitDataRatio) = ratio(F(SizeOfInitializedData), image);
+	if (isnan(F(UninitDataRatio)))
+		F(UninitDataRatio) = ratio(F(SizeOfUninitializedData), image);
+	if (isnan(F(DeclaredRatio)))
+		F(DeclaredRatio) = ratio(code + F(SizeOfInitializedData) +
+		                         F(SizeOfUninitializedData), image);
+}
 
 /* The flag features from raw header values; each only where it is
  * missing and its inputs are present. */
@@ -94,6 +181,7 @@ void vg_ml_derive(double *f)
 	}
 	if (isnan(F(LoaderFlags_zero)) && HAS(LoaderFlags))
 		F(LoaderFlags_zero) = F(LoaderFlags) == 0;
+	derive_ratios(f);
 }
 
 static void header_features(const vg_pe *pe, double *f)
@@ -131,8 +219,10 @@ static int is_usual(const char *name)
 	return -1;
 }
 
-static void section_features(const vg_pe *pe, const uint8_t *data, double *f)
+static void section_features(const vg_pe *pe, const uint8_t *data,
+                             unsigned want, double *f)
 {
+	const int all = (want & VG_ML_SECTION_ENTROPIES) != 0;
 	unsigned seen = 0; /* bit i: usual_sections[i] seen */
 	int have_text = 0, have_data = 0;
 	double hsum = 0, hmin = 0, hmax = 0, rsum = 0, vsum = 0;
@@ -143,15 +233,18 @@ static void section_features(const vg_pe *pe, const uint8_t *data, double *f)
 	F(EntryPointSectionEntropy) = -1;
 	for (unsigned i = 0; i < pe->nsections; i++) {
 		const vg_pe_section *s = &pe->sections[i];
-		double h = vg_entropy(data + s->raw_off, s->raw_len);
 		int u = is_usual(s->name);
+		int text = !have_text && strcmp(s->name, ".text") == 0;
+		int dat = !have_data && strcmp(s->name, ".data") == 0;
+		double h = all || text || dat
+			? vg_entropy_sampled(data + s->raw_off, s->raw_len) : NAN;
 		if (u >= 0)
 			seen |= 1u << u;
-		if (!have_text && strcmp(s->name, ".text") == 0) {
+		if (text) {
 			F(E_text) = (double)h;
 			have_text = 1;
 		}
-		if (!have_data && strcmp(s->name, ".data") == 0) {
+		if (dat) {
 			F(E_data) = (double)h;
 			have_data = 1;
 		}
@@ -195,6 +288,9 @@ static void section_features(const vg_pe *pe, const uint8_t *data, double *f)
 	}
 	F(SectionsMinEntropy) = (double)hmin;
 	F(SectionsMaxEntropy) = (double)hmax;
+	if (!all)
+		F(SectionsMeanEntropy) = F(SectionsMinEntropy) =
+			F(SectionsMaxEntropy) = F(EntryPointSectionEntropy) = NAN;
 	F(SectionsMinRawsize) = (double)rmin;
 	F(SectionMaxRawsize) = (double)rmax;
 	F(SectionsMinVirtualsize) = (double)vmin;
@@ -203,7 +299,7 @@ static void section_features(const vg_pe *pe, const uint8_t *data, double *f)
 	F(SectionsWritableExecutable) = (double)nwx;
 }
 
-static void table_features(const vg_pe *pe, double *f)
+static void table_features(const vg_pe *pe, unsigned want, double *f)
 {
 	F(ImportsNbDLL) = (double)pe->import_dlls;
 	F(ImportsNb) = (double)pe->import_symbols;
@@ -219,6 +315,9 @@ static void table_features(const vg_pe *pe, double *f)
 		F(ResourcesMeanEntropy) = F(ResourcesMinEntropy) =
 			F(ResourcesMaxEntropy) = 0;
 	}
+	if (!(want & VG_ML_RESOURCE_ENTROPIES))
+		F(ResourcesMeanEntropy) = F(ResourcesMinEntropy) =
+			F(ResourcesMaxEntropy) = NAN;
 	F(ResourcesMeanSize) = pe->resources
 		? (double)pe->res_size_sum / pe->resources : 0;
 	F(fileinfo) = (pe->flags & VG_PE_HAVE_VERSION) != 0;
@@ -229,22 +328,41 @@ static void table_features(const vg_pe *pe, double *f)
 	F(HasCLR) = pe->dirs[14].rva != 0 && pe->dirs[14].size != 0;
 }
 
-int vg_ml_extract(const uint8_t *data, size_t size, double *f)
+int vg_ml_extract_some(const uint8_t *data, size_t size, double *f,
+                       unsigned want)
 {
 	vg_pe pe;
 
 	for (int i = 0; i < VG_ML_NFEATURES; i++)
 		f[i] = NAN;
-	if (vg_pe_parse(data, size, &pe) != 0)
+	if (vg_pe_parse(data, size, (want & VG_ML_RESOURCE_ENTROPIES)
+	                ? VG_PE_RES_ENTROPY : 0, &pe) != 0)
 		return -1;
 	header_features(&pe, f);
 	F(filesize) = (double)size;
-	F(E_file) = (double)vg_entropy(data, size);
+	F(E_file) = (double)vg_entropy_sampled(data, size);
 	if (pe.flags & VG_PE_HAVE_OPT) {
-		section_features(&pe, data, f);
-		table_features(&pe, f);
+		section_features(&pe, data, want, f);
+		table_features(&pe, want, f);
 		F(OverlaySize) = (double)pe.overlay_size;
 	}
 	vg_ml_derive(f);
 	return 0;
+}
+
+int vg_ml_extract(const uint8_t *data, size_t size, double *f)
+{
+	return vg_ml_extract_some(data, size, f, VG_ML_ALL_FEATURES);
+}
+
+unsigned vg_ml_groups_of(const unsigned char used[VG_ML_NFEATURES])
+{
+	unsigned g = 0;
+	if (used[VG_MLF_SectionsMeanEntropy] || used[VG_MLF_SectionsMinEntropy] ||
+	    used[VG_MLF_SectionsMaxEntropy] || used[VG_MLF_EntryPointSectionEntropy])
+		g |= VG_ML_SECTION_ENTROPIES;
+	if (used[VG_MLF_ResourcesMeanEntropy] || used[VG_MLF_ResourcesMinEntropy] ||
+	    used[VG_MLF_ResourcesMaxEntropy])
+		g |= VG_ML_RESOURCE_ENTROPIES;
+	return g;
 }

@@ -51,6 +51,11 @@
 	X(CreationYear_ok) X(ImageBase_std) X(SectionAlignment_ok) \
 	X(FileAlignment_ok) X(SizeOfImage_ok) X(SizeOfHeaders_ok) \
 	X(LoaderFlags_zero) \
+	/* Ratios of raw header fields (vigil's own; every dataset has their \
+	 * inputs): entry point inside the code, and how the image's size \
+	 * splits between code and data; packers leave tell-tale values */ \
+	X(EntryInCode) X(EntryRatio) X(CodeRatio) X(InitDataRatio) \
+	X(UninitDataRatio) X(DeclaredRatio) \
 	/* Sections */ \
 	X(sus_sections) X(non_sus_sections) X(E_text) X(E_data) \
 	X(SectionsNb) X(SectionsMeanEntropy) X(SectionsMinEntropy) \
@@ -78,6 +83,13 @@ extern const char *const vg_ml_feature_names[VG_ML_NFEATURES];
 /* Index of a feature name, or -1. */
 int vg_ml_feature_index(const char *name);
 
+/*
+ * Feature i with value v as an explanation names it: flag bits by their
+ * documented names ("Characteristics.DLL=0"), the yes/no checks in
+ * words ("SizeOfImage aligned: no"), fields like ImageBase in hex.
+ */
+void vg_ml_describe(int i, double v, char *out, size_t size);
+
 /* FNV-1a 64 of the names, each followed by '\n'. */
 uint64_t vg_ml_feature_hash(void);
 
@@ -86,6 +98,25 @@ uint64_t vg_ml_feature_hash(void);
  * data is not a PE (f then holds NaN everywhere).
  */
 int vg_ml_extract(const uint8_t *data, size_t size, double *f);
+
+/*
+ * The features that cost a pass over many ranges of the file: the
+ * entropies of every section (SectionsMean/Min/MaxEntropy,
+ * EntryPointSectionEntropy) and of the resources (Resources*Entropy).
+ * E_text, E_data and E_file are always computed.
+ */
+#define VG_ML_SECTION_ENTROPIES 1u
+#define VG_ML_RESOURCE_ENTROPIES 2u
+#define VG_ML_ALL_FEATURES 3u
+
+/* vg_ml_extract computing only the costly groups in want; the features
+ * of the other groups are NaN. The stage asks for the groups its model
+ * reads (vg_ml_groups_of), so a scan pays only for what scores. */
+int vg_ml_extract_some(const uint8_t *data, size_t size, double *f,
+                       unsigned want);
+
+/* The costly groups holding any feature i with used[i] != 0. */
+unsigned vg_ml_groups_of(const unsigned char used[VG_ML_NFEATURES]);
 
 /*
  * Fills the flag features (FH_char*, OH_DLLchar*, *_ok, ...) that are

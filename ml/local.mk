@@ -26,6 +26,11 @@ endif
 TESTS += tests/ml_pefile_diff.py
 dist_check_SCRIPTS += tests/ml_pefile_diff.py tests/ml_fetch_debian_pe.sh
 
+# `vigil scan` flags a packed PE by the model alone, explanation in text
+# and JSON; benign Debian PE files (ml_pefile_diff.py's cache) are not.
+TESTS += tests/ml_scan_cli.sh
+dist_check_SCRIPTS += tests/ml_scan_cli.sh
+
 # Fuzz target for the PE parser and feature extractor (see fuzz/local.mk).
 EXTRA_PROGRAMS += fuzz/pe_fuzzer
 FUZZERS += fuzz/pe_fuzzer$(EXEEXT)
@@ -39,14 +44,15 @@ fuzz_pe_replay_LDADD = $(VG_FUZZ_LIBS)
 EXTRA_DIST += fuzz/pe_fuzzer_corpus
 
 EXTRA_DIST += ml/README.md ml/REPORT.md ml/roc.png ml/model_testvectors.csv \
-	ml/mldata.py ml/train.py ml/codegen.py ml/evaluate.py \
-	bench/ml_bench.py
+	ml/mldata.py ml/train.py ml/codegen.py ml/evaluate.py ml/transfer.py \
+	bench/ml_bench.py bench/ml_bench_c.c
 # Retrain from scratch (fetches the Debian PE files, trains, regenerates
 # ml/model_tables.c and ml/model_testvectors.csv, writes ml/REPORT.md).
 # Needs /usr/bin/python3 with python3-xgboost, -sklearn, -matplotlib.
 ML_ENV = VIGIL_SHARED="$${VIGIL_SHARED:-$(abs_top_srcdir)/../shared}"
 ml-retrain:
 	$(ML_ENV) /usr/bin/python3 $(srcdir)/ml/train.py
+	$(ML_ENV) /usr/bin/python3 $(srcdir)/ml/transfer.py
 	$(ML_ENV) /usr/bin/python3 $(srcdir)/ml/evaluate.py
 ml-report:
 	$(ML_ENV) /usr/bin/python3 $(srcdir)/ml/evaluate.py

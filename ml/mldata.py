@@ -89,6 +89,15 @@ RAW_HEADER = [
 FLAGS = (["FH_char%d" % i for i in range(15)] + ["OH_DLLchar%d" % i for i in range(11)]
          + ["CreationYear_ok", "ImageBase_std", "SectionAlignment_ok",
             "FileAlignment_ok", "SizeOfImage_ok", "SizeOfHeaders_ok", "LoaderFlags_zero"])
+# Columns left out of the model (see "what was tried" in REPORT.md:
+# ml/transfer.py measures what leaving them out does to cross-dataset
+# transfer).
+DROPPED = []
+
+# Ratios of raw header fields (features.c derive_ratios), computed for
+# every dataset from its raw columns.
+RATIOS = ["EntryInCode", "EntryRatio", "CodeRatio", "InitDataRatio",
+          "UninitDataRatio", "DeclaredRatio"]
 CLAMP_EXTRAS = ["E_text", "E_data", "filesize", "E_file", "fileinfo",
                 "sus_sections", "non_sus_sections"]
 
@@ -137,6 +146,17 @@ def derive(X, names):
              both & ~np.isnan(sh))
         lf = g("LoaderFlags")
         fill("LoaderFlags_zero", lf == 0, ~np.isnan(lf))
+        # ratios: same arithmetic as features.c, in float64
+        aep, boc, soc = g("AddressOfEntryPoint"), g("BaseOfCode"), g("SizeOfCode")
+        fill("EntryInCode", (aep >= boc) & (aep < boc + soc),
+             ~np.isnan(aep) & ~np.isnan(boc) & ~np.isnan(soc))
+        img = g("SizeOfImage")
+        ok = img > 0
+        den = np.where(ok, img, 1.0)
+        ini, uni = g("SizeOfInitializedData"), g("SizeOfUninitializedData")
+        for name, num in (("EntryRatio", aep), ("CodeRatio", soc), ("InitDataRatio", ini),
+                          ("UninitDataRatio", uni), ("DeclaredRatio", soc + ini + uni)):
+            fill(name, num / den, ok & ~np.isnan(num))
     return X
 
 
@@ -239,6 +259,12 @@ def load_debian(extractor, cache_dir, names):
 # Deduplication and splits
 # ---------------------------------------------------------------------
 
+def model_columns():
+    """The columns the model may read: raw header fields, flags, ratios
+    and ClaMP_Integrated's statistics, less DROPPED."""
+    return [n for n in RAW_HEADER + FLAGS + RATIOS + CLAMP_EXTRAS if n not in DROPPED]
+
+
 def row_keys(X, cols):
     """A hash of each row's values in the given columns (NaN-safe)."""
     keys = []
@@ -300,7 +326,7 @@ def load_all(extractor, cache_dir):
     Xd, pd_, paths = load_debian(extractor, cache_dir, names)
     col = {n: i for i, n in enumerate(names)}
     shared = [col[n] for n in RAW_HEADER if n not in ("Machine", "CreationYear", "BaseOfData")]
-    allowed = [col[n] for n in RAW_HEADER + FLAGS + CLAMP_EXTRAS]
+    allowed = [col[n] for n in model_columns()]
 
     out = {}
     # Dedupe each labelled set on the model's columns.
@@ -339,6 +365,24 @@ def load_all(extractor, cache_dir):
     return {"X": X, "y": y, "source": src, "part": part, "pkg": pkg, "path": path,
             "names": names, "allowed": allowed, "shared": shared,
             "roles": roles, "clamp_info": cinfo}
+
+
+def integrated_missing(names):
+    """The model's columns a row in ClaMP_Integrated's layout lacks (it
+    keeps flags instead of Characteristics, ImageBase, the alignments
+    ...): train.py adds a copy of the training rows with these masked,
+    so `vigil ml score --csv` scores such rows sensibly."""
+    d = os.path.join(data_dir(), "clamp")
+    with open(os.path.join(d, "ClaMP_Integrated-5184.csv"), newline="") as fp:
+        header = next(csv.reader(fp))
+    renamed = {"ImageBase", "SectionAlignment", "FileAlignment", "SizeOfImage",
+               "SizeOfHeaders", "LoaderFlags", "CreationYear"}  # flags there
+    have = set(h for h in header if h not in renamed)
+    have |= {"ImageBase_std", "SectionAlignment_ok", "FileAlignment_ok", "SizeOfImage_ok",
+             "SizeOfHeaders_ok", "LoaderFlags_zero", "CreationYear_ok"}
+    # ratios over SizeOfImage cannot be computed there; EntryInCode can
+    have |= {"EntryInCode"}
+    return [i for i, n in enumerate(names) if n not in have]
 
 
 def model_matrix(X, allowed):

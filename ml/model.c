@@ -1,5 +1,6 @@
 /*
- * model.c - scoring with tree tables, and the .vgm model file reader.
+ * model.c - scoring with complete-tree tables (layout in model.h), and
+ * the .vgm model file reader.
  */
 #include <math.h>
 #include <stdio.h>
@@ -9,37 +10,60 @@
 #include "engine/bytes.h"
 #include "ml/model.h"
 
-/* The leaf x reaches in the tree starting at node n. Comparisons are
- * made in float, as xgboost makes them. */
-static uint32_t walk(const vg_ml_model *m, uint32_t n, const double *x,
-                     double *contrib)
+/* Largest feature vector a model may read (the stage also checks that
+ * a loaded model reads exactly vigil's features). */
+#define VG_ML_MAX_FEATURES 1024
+
+/* Trees walked side by side: independent walks keep the CPU's load
+ * and compare units busy while each walk waits for its loads. */
+#define LANES 4
+
+/* The features in float, as xgboost compares them; NaN stays NaN. */
+static void to_float(const vg_ml_model *m, const double *x, float *xf)
 {
-	for (;;) {
-		uint16_t f = m->feat[n];
-		uint32_t child;
-		double v;
-		if ((f & VG_ML_LEAF) == VG_ML_LEAF)
-			return n;
-		v = x[f & VG_ML_LEAF];
-		child = n + m->left[n];
-		if (isnan(v)) {
-			if (!(f & VG_ML_DEFAULT_LEFT))
-				child++;
-		} else if (!((float)v < m->value[n])) {
-			child++;
-		}
-		if (contrib)
-			contrib[f & VG_ML_LEAF] +=
-				(double)m->mean[child] - (double)m->mean[n];
-		n = child;
-	}
+	for (uint32_t i = 0; i < m->nfeatures; i++)
+		xf[i] = (float)x[i];
+}
+
+/* One level down from split node n: to 2n + 1 (left) or 2n + 2. Left
+ * when x < split, or when x is missing and the node sends missing
+ * values left. Written without branches on the data. */
+static inline uint32_t step(const uint16_t *feat, const float *split,
+                            const float *xf, uint32_t n)
+{
+	uint32_t f = feat[n];
+	float v = xf[f & VG_ML_FEATURE_MASK];
+	uint32_t right = !(v < split[n]) & !(isnan(v) & (f >> 15));
+	return 2 * n + 1 + right;
 }
 
 double vg_ml_margin(const vg_ml_model *m, const double *x)
 {
+	float xf[VG_ML_MAX_FEATURES];
+	const uint32_t depth = m->depth, inner = (1u << depth) - 1;
+	const float *leaf = m->leaf - inner; /* leaf[n] for node number n */
 	double sum = m->base_margin;
-	for (uint32_t t = 0; t < m->ntrees; t++)
-		sum += m->value[walk(m, m->root[t], x, NULL)];
+	uint32_t t = 0;
+
+	to_float(m, x, xf);
+	for (; t + LANES <= m->ntrees; t += LANES) {
+		const uint16_t *feat = m->feat + (size_t)t * inner;
+		const float *split = m->split + (size_t)t * inner;
+		uint32_t n[LANES] = { 0 };
+		for (uint32_t d = 0; d < depth; d++)
+			for (int k = 0; k < LANES; k++)
+				n[k] = step(feat + k * inner, split + k * inner, xf,
+				            n[k]);
+		for (int k = 0; k < LANES; k++)
+			sum += leaf[(size_t)(t + k) * (inner + 1) + n[k]];
+	}
+	for (; t < m->ntrees; t++) {
+		uint32_t n = 0;
+		for (uint32_t d = 0; d < depth; d++)
+			n = step(m->feat + (size_t)t * inner,
+			         m->split + (size_t)t * inner, xf, n);
+		sum += leaf[(size_t)t * (inner + 1) + n];
+	}
 	return sum;
 }
 
@@ -51,12 +75,35 @@ double vg_ml_score(const vg_ml_model *m, const double *x)
 double vg_ml_contributions(const vg_ml_model *m, const double *x,
                            double *contrib)
 {
+	float xf[VG_ML_MAX_FEATURES];
+	const uint32_t depth = m->depth, inner = (1u << depth) - 1;
 	double bias = m->base_margin;
+
+	to_float(m, x, xf);
 	for (uint32_t t = 0; t < m->ntrees; t++) {
-		bias += m->mean[m->root[t]];
-		(void)walk(m, m->root[t], x, contrib);
+		const uint16_t *feat = m->feat + (size_t)t * inner;
+		const float *split = m->split + (size_t)t * inner;
+		const float *mean = m->mean + (size_t)t * inner;
+		const float *leaf = m->leaf + (size_t)t * (inner + 1);
+		uint32_t n = 0;
+		bias += mean[0];
+		for (uint32_t d = 0; d < depth; d++) {
+			uint32_t c = step(feat, split, xf, n);
+			double below = c < inner ? mean[c] : leaf[c - inner];
+			/* padding splits add exactly 0 */
+			contrib[feat[n] & VG_ML_FEATURE_MASK] +=
+				below - (double)mean[n];
+			n = c;
+		}
 	}
 	return bias;
+}
+
+void vg_ml_used_features(const vg_ml_model *m, unsigned char *used)
+{
+	size_t inner = (size_t)m->ntrees * ((1u << m->depth) - 1);
+	for (size_t i = 0; i < inner; i++)
+		used[m->feat[i] & VG_ML_FEATURE_MASK] = 1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -64,8 +111,8 @@ double vg_ml_contributions(const vg_ml_model *m, const double *x,
 /* ------------------------------------------------------------------ */
 
 #define VGM_MAGIC "VGMLPE1"
+#define VGM_FORMAT 2
 #define VGM_HEADER 88
-#define VGM_MAX_NODES (1u << 24)
 #define VGM_MAX_TREES (1u << 16)
 
 static int fail(char *err, size_t errlen, const char *msg)
@@ -75,29 +122,21 @@ static int fail(char *err, size_t errlen, const char *msg)
 	return -1;
 }
 
-/* Every internal node's children lie after it, inside the tables, and
- * every feature index is in range: walks end and stay in bounds. */
-static int check_nodes(const vg_ml_model *m, char *err, size_t errlen)
+/* Feature indices in range, numbers where numbers are needed. */
+static int check_tables(const vg_ml_model *m, char *err, size_t errlen)
 {
-	for (uint32_t t = 0; t < m->ntrees; t++)
-		if (m->root[t] >= m->nnodes)
-			return fail(err, errlen, "tree root out of range");
-	for (uint32_t n = 0; n < m->nnodes; n++) {
-		uint16_t f = m->feat[n];
-		if ((f & VG_ML_LEAF) == VG_ML_LEAF) {
-			if (!isfinite(m->value[n]))
-				return fail(err, errlen, "leaf value not finite");
-			continue;
-		}
-		if ((f & VG_ML_LEAF) >= m->nfeatures)
+	size_t inner = (size_t)m->ntrees * ((1u << m->depth) - 1);
+	size_t leaves = (size_t)m->ntrees << m->depth;
+
+	for (size_t i = 0; i < inner; i++) {
+		if ((m->feat[i] & VG_ML_FEATURE_MASK) >= m->nfeatures)
 			return fail(err, errlen, "feature index out of range");
-		if (m->left[n] == 0 ||
-		    (uint64_t)n + m->left[n] + 1 >= m->nnodes)
-			return fail(err, errlen, "child index out of range");
+		if (isnan(m->split[i]) || !isfinite(m->mean[i]))
+			return fail(err, errlen, "split or mean not a number");
 	}
-	for (uint32_t n = 0; n < m->nnodes; n++)
-		if (isnan(m->mean[n]))
-			return fail(err, errlen, "node mean not a number");
+	for (size_t i = 0; i < leaves; i++)
+		if (!isfinite(m->leaf[i]))
+			return fail(err, errlen, "leaf value not finite");
 	return 0;
 }
 
@@ -106,63 +145,62 @@ static int in_unit(double v)
 	return v >= 0 && v <= 1;
 }
 
-/* Copies the little-endian arrays root, feat, left, value, mean (in
- * that order, sizes already checked) into buf, aligned, in host order. */
-static void decode_arrays(vg_ml_model *m, uint8_t *buf, const uint8_t *src)
+/* Copies the little-endian arrays feat, split, mean, leaf (sizes
+ * already checked) into buf, aligned, in host order. */
+static void decode_arrays(vg_ml_model *m, uint8_t *buf, const uint8_t *src,
+                          size_t len)
 {
-	uint32_t *root = (uint32_t *)buf;
-	uint16_t *feat = (uint16_t *)(root + m->ntrees);
-	uint16_t *left = feat + m->nnodes;
-	float *value = (float *)(feat + 2 * (size_t)m->nnodes);
-	float *mean = value + m->nnodes;
-	size_t nn = m->nnodes, off = 0, len = 4 * (size_t)m->ntrees + 12 * nn;
+	size_t inner = (size_t)m->ntrees * ((1u << m->depth) - 1);
+	size_t leaves = (size_t)m->ntrees << m->depth, off = 0;
+	float *split = (float *)buf;
+	float *mean = split + inner;
+	float *leaf = mean + inner;
+	uint16_t *feat = (uint16_t *)(leaf + leaves);
 
-	for (uint32_t t = 0; t < m->ntrees; t++, off += 4)
-		(void)vg_u32le(src, len, off, &root[t]);
-	for (size_t i = 0; i < nn; i++, off += 2)
+	for (size_t i = 0; i < inner; i++, off += 2)
 		(void)vg_u16le(src, len, off, &feat[i]);
-	for (size_t i = 0; i < nn; i++, off += 2)
-		(void)vg_u16le(src, len, off, &left[i]);
-	for (size_t i = 0; i < 2 * nn; i++, off += 4) {
+	/* split, mean and leaf are contiguous in the file and in buf */
+	for (size_t i = 0; i < 2 * inner + leaves; i++, off += 4) {
 		uint32_t u = 0;
 		(void)vg_u32le(src, len, off, &u);
-		memcpy(&value[i], &u, 4); /* value then mean, contiguous */
+		memcpy(&split[i], &u, 4);
 	}
-	m->root = root;
 	m->feat = feat;
-	m->left = left;
-	m->value = value;
+	m->split = split;
 	m->mean = mean;
+	m->leaf = leaf;
 }
 
 int vg_ml_model_parse(const uint8_t *b, size_t n, vg_ml_model **out,
                       char *err, size_t errlen)
 {
-	uint32_t format, nfeat, ntrees, nnodes;
+	uint32_t format, nfeat, ntrees, depth;
 	uint64_t hash, bits[3];
-	size_t need;
+	size_t inner, leaves, body;
 	vg_ml_model *m;
 	uint8_t *buf;
 
 	*out = NULL;
 	if (!vg_match(b, n, 0, VGM_MAGIC, 8))
 		return fail(err, errlen, "not a vigil model file (bad magic)");
-	if (!vg_u32le(b, n, 8, &format) || format != 1)
+	if (!vg_u32le(b, n, 8, &format) || format != VGM_FORMAT)
 		return fail(err, errlen, "unsupported model file format");
 	if (!vg_u32le(b, n, 12, &nfeat) || !vg_u64le(b, n, 16, &hash) ||
-	    !vg_u32le(b, n, 56, &ntrees) || !vg_u32le(b, n, 60, &nnodes) ||
+	    !vg_u32le(b, n, 56, &ntrees) || !vg_u32le(b, n, 60, &depth) ||
 	    !vg_u64le(b, n, 64, &bits[0]) || !vg_u64le(b, n, 72, &bits[1]) ||
 	    !vg_u64le(b, n, 80, &bits[2]))
 		return fail(err, errlen, "model file truncated");
-	if (ntrees == 0 || ntrees > VGM_MAX_TREES || nnodes == 0 ||
-	    nnodes > VGM_MAX_NODES || nfeat == 0 || nfeat > VG_ML_LEAF)
+	if (ntrees == 0 || ntrees > VGM_MAX_TREES || depth == 0 ||
+	    depth > VG_ML_MAX_DEPTH || nfeat == 0 || nfeat > VG_ML_MAX_FEATURES)
 		return fail(err, errlen, "model sizes out of range");
-	need = VGM_HEADER + 4 * (size_t)ntrees + 12 * (size_t)nnodes;
-	if (n != need)
+	inner = (size_t)ntrees * ((1u << depth) - 1);
+	leaves = (size_t)ntrees << depth;
+	body = 10 * inner + 4 * leaves;
+	if (n != VGM_HEADER + body)
 		return fail(err, errlen, "model file size does not match");
 
 	m = calloc(1, sizeof *m);
-	buf = malloc(4 * (size_t)ntrees + 12 * (size_t)nnodes);
+	buf = malloc(body);
 	if (!m || !buf) {
 		free(m);
 		free(buf);
@@ -173,18 +211,18 @@ int vg_ml_model_parse(const uint8_t *b, size_t n, vg_ml_model **out,
 	m->feature_hash = hash;
 	m->nfeatures = nfeat;
 	m->ntrees = ntrees;
-	m->nnodes = nnodes;
+	m->depth = depth;
 	memcpy(&m->base_margin, &bits[0], 8);
 	memcpy(&m->threshold_malicious, &bits[1], 8);
 	memcpy(&m->threshold_suspicious, &bits[2], 8);
 	m->owned = buf;
-	decode_arrays(m, buf, b + VGM_HEADER);
+	decode_arrays(m, buf, b + VGM_HEADER, body);
 	if (!isfinite(m->base_margin) || !in_unit(m->threshold_malicious) ||
 	    !in_unit(m->threshold_suspicious)) {
 		vg_ml_model_free(m);
 		return fail(err, errlen, "model parameters out of range");
 	}
-	if (check_nodes(m, err, errlen) != 0) {
+	if (check_tables(m, err, errlen) != 0) {
 		vg_ml_model_free(m);
 		return -1;
 	}

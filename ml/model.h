@@ -2,7 +2,14 @@
  * model.h - a gradient-boosted tree model as static tables (libvigil
  * internals). The built-in model is generated into ml/model_tables.c by
  * ml/codegen.py; a model file (.vgm) loaded at run time replaces it.
- * Layout of the arrays: see ml/codegen.py and ml/README.md.
+ *
+ * Every tree is stored complete, to the model's depth D: 2^D - 1 split
+ * nodes in heap order (children of node n are 2n + 1 and 2n + 2) and
+ * 2^D leaves. A shallower branch of the trained tree is padded with
+ * splits whose two sides carry the same leaf value. So a walk is D
+ * steps with no test for "is this a leaf", no branch on the data (the
+ * CPU never mispredicts) and it can never leave the tree: the layout
+ * needs no validation beyond the feature indices.
  */
 #ifndef VIGIL_ML_MODEL_H
 #define VIGIL_ML_MODEL_H
@@ -10,21 +17,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define VG_ML_LEAF 0x7fffu
-#define VG_ML_DEFAULT_LEFT 0x8000u
+#define VG_ML_DEFAULT_LEFT 0x8000u /* feat[] bit: a missing value goes left */
+#define VG_ML_FEATURE_MASK 0x7fffu
 #define VG_ML_VERSION_MAX 32
+#define VG_ML_MAX_DEPTH 10
 
 typedef struct vg_ml_model {
 	char version[VG_ML_VERSION_MAX];
 	uint64_t feature_hash;      /* vg_ml_feature_hash() it was built for */
-	uint32_t nfeatures, ntrees, nnodes;
+	uint32_t nfeatures, ntrees, depth;
 	double base_margin;         /* log-odds added to the trees' sum */
 	double threshold_malicious, threshold_suspicious;
-	const uint32_t *root;       /* [ntrees] */
-	const uint16_t *feat;       /* [nnodes] feature | DEFAULT_LEFT, or LEAF */
-	const uint16_t *left;       /* [nnodes] left child = n + left[n] */
-	const float *value;         /* [nnodes] threshold, or leaf value */
-	const float *mean;          /* [nnodes] mean leaf value below */
+	/* split node n of tree t at [t * (2^D - 1) + n] */
+	const uint16_t *feat;       /* feature index | DEFAULT_LEFT */
+	const float *split;         /* go left when x < split (in float) */
+	const float *mean;          /* mean leaf value below (explanations) */
+	/* leaf k of tree t at [t * 2^D + k] */
+	const float *leaf;
 	void *owned;                /* buffer of a loaded model, else NULL */
 } vg_ml_model;
 
@@ -45,11 +54,14 @@ double vg_ml_score(const vg_ml_model *m, const double *x);
 double vg_ml_contributions(const vg_ml_model *m, const double *x,
                            double *contrib);
 
+/* Sets used[f] to 1 for every feature f some split of the model reads
+ * (padding splits read feature 0); used has nfeatures slots, zeroed by
+ * the caller. */
+void vg_ml_used_features(const vg_ml_model *m, unsigned char *used);
+
 /*
- * Parses a .vgm model file image. The checks make every tree walk stay
- * inside the tables and end (children always come after their parent).
- * Returns 0 and a model to free with vg_ml_model_free, or -1 with a
- * reason in err.
+ * Parses a .vgm model file image (format in ml/README.md). Returns 0
+ * and a model to free with vg_ml_model_free, or -1 with a reason in err.
  */
 int vg_ml_model_parse(const uint8_t *data, size_t size, vg_ml_model **out,
                       char *err, size_t errlen);

@@ -79,33 +79,64 @@ double vg_entropy_hist(const uint64_t hist[256], uint64_t n)
 	return h;
 }
 
-double vg_entropy(const uint8_t *p, size_t len)
+/* Adds len bytes to four interleaved tables, so that the CPU counts in
+ * parallel; 32-bit counts hold any buffer under 16 GiB. */
+static void count_bytes(uint32_t t[4][256], const uint8_t *p, size_t len)
 {
-	/* Four interleaved tables let the CPU count in parallel; 32-bit
-	 * counts hold any buffer under 16 GiB. */
-	uint32_t t[4][256];
-	uint64_t hist[256];
 	size_t i = 0;
-	if (len == 0)
-		return 0.0;
-	if (len < 1024) {
-		memset(hist, 0, sizeof hist);
-		for (; i < len; i++)
-			hist[p[i]]++;
-		return vg_entropy_hist(hist, len);
-	}
-	memset(t, 0, sizeof t);
 	for (; i + 4 <= len; i += 4) {
 		t[0][p[i]]++;
 		t[1][p[i + 1]]++;
 		t[2][p[i + 2]]++;
 		t[3][p[i + 3]]++;
 	}
+	for (; i < len; i++)
+		t[0][p[i]]++;
+}
+
+static double entropy_tables(uint32_t t[4][256], uint64_t n)
+{
+	uint64_t hist[256];
 	for (int k = 0; k < 256; k++)
 		hist[k] = (uint64_t)t[0][k] + t[1][k] + t[2][k] + t[3][k];
-	for (; i < len; i++)
-		hist[p[i]]++;
-	return vg_entropy_hist(hist, len);
+	return vg_entropy_hist(hist, n);
+}
+
+double vg_entropy(const uint8_t *p, size_t len)
+{
+	uint32_t t[4][256];
+	if (len == 0)
+		return 0.0;
+	memset(t, 0, sizeof t);
+	count_bytes(t, p, len);
+	return entropy_tables(t, len);
+}
+
+double vg_entropy_sampled(const uint8_t *p, size_t len)
+{
+	uint32_t t[4][256];
+	uint64_t span, hist[256];
+	unsigned used = 0;
+	double h;
+
+	if (len <= VG_ENTROPY_EXACT_MAX)
+		return vg_entropy(p, len);
+	/* Chunk k starts at k * (len - chunk) / (chunks - 1): the first at
+	 * 0, the last ending at len. */
+	memset(t, 0, sizeof t);
+	span = (uint64_t)len - VG_ENTROPY_CHUNK;
+	for (uint64_t k = 0; k < VG_ENTROPY_CHUNKS; k++)
+		count_bytes(t, p + span * k / (VG_ENTROPY_CHUNKS - 1),
+		            VG_ENTROPY_CHUNK);
+	for (int k = 0; k < 256; k++) {
+		hist[k] = (uint64_t)t[0][k] + t[1][k] + t[2][k] + t[3][k];
+		used += hist[k] != 0;
+	}
+	/* Miller-Madow: a sample's plug-in entropy falls short of the whole
+	 * range's by about (values seen - 1) / (2 n ln 2) bits. */
+	h = vg_entropy_hist(hist, VG_ENTROPY_EXACT_MAX) +
+	    (used - 1) / (2.0 * VG_ENTROPY_EXACT_MAX * 0.69314718055994531);
+	return h < 8.0 ? h : 8.0;
 }
 
 static int parse_dos(const uint8_t *b, size_t n, vg_pe *pe)
@@ -442,6 +473,7 @@ static void res_leaf(res_walk *w, vg_pe *pe, uint32_t entry_off,
 	size_t off;
 	const uint8_t *p;
 	double h;
+	uint64_t cost;
 
 	if (!vg_u32le(w->b, w->n, w->base + entry_off, &rva) ||
 	    !vg_u32le(w->b, w->n, w->base + entry_off + 4, &size)) {
@@ -455,12 +487,14 @@ static void res_leaf(res_walk *w, vg_pe *pe, uint32_t entry_off,
 	p = w->b + off;
 	pe->res_size_sum += size;
 	pe->resources++;
-	/* Real resources do not overlap, so hashing at most the file's size
-	 * changes nothing for them; crafted ones pointing many entries at
-	 * the same bytes only get counted. */
-	if (size <= w->budget) {
-		w->budget -= size;
-		h = vg_entropy(p, size);
+	/* At most VG_PE_RES_ENTROPY_BUDGET bytes are counted for resource
+	 * entropies (each one sampled as vg_entropy_sampled does): the
+	 * first resources in walk order get one, later ones only counted,
+	 * so the time per file stays bounded. */
+	cost = size < VG_ENTROPY_EXACT_MAX ? size : VG_ENTROPY_EXACT_MAX;
+	if (cost <= w->budget) {
+		w->budget -= cost;
+		h = vg_entropy_sampled(p, size);
 		if (pe->res_hashed == 0 || h < pe->res_entropy_min)
 			pe->res_entropy_min = h;
 		if (pe->res_hashed == 0 || h > pe->res_entropy_max)
@@ -509,16 +543,18 @@ static void res_dir(res_walk *w, vg_pe *pe, uint32_t dir_off,
 	}
 }
 
-static void parse_resources(const uint8_t *b, size_t n, vg_pe *pe)
+static void parse_resources(const uint8_t *b, size_t n, vg_pe *pe,
+                            unsigned opts)
 {
-	res_walk w = { b, n, 0, 0, n, 0 };
+	res_walk w = { b, n, 0, 0,
+		(opts & VG_PE_RES_ENTROPY) ? VG_PE_RES_ENTROPY_BUDGET : 0, 0 };
 	const vg_pe_dir *d = &pe->dirs[DIR_RESOURCE];
 	if (d->rva == 0 || vg_pe_rva_to_off(pe, n, d->rva, &w.base) != 0)
 		return;
 	res_dir(&w, pe, 0, 0, 0);
 }
 
-int vg_pe_parse(const uint8_t *data, size_t size, vg_pe *pe)
+int vg_pe_parse(const uint8_t *data, size_t size, unsigned opts, vg_pe *pe)
 {
 	memset(pe, 0, sizeof *pe);
 	if (!data || parse_dos(data, size, pe) != 0 ||
@@ -530,6 +566,6 @@ int vg_pe_parse(const uint8_t *data, size_t size, vg_pe *pe)
 	parse_sections(data, size, pe);
 	parse_imports(data, size, pe);
 	parse_exports(data, size, pe);
-	parse_resources(data, size, pe);
+	parse_resources(data, size, pe, opts);
 	return 0;
 }

@@ -18,13 +18,15 @@
 
 /* Largest model file read: far above any real model. */
 #define ML_MAX_MODEL_FILE (64u << 20)
-/* Features named in an explanation. */
-#define ML_EXPLAIN_TOP 4
+/* Features named in an explanation (one line). */
+#define ML_EXPLAIN_TOP 3
 
 typedef struct ml_state {
 	vg_ml_model *loaded;          /* from vigil_engine_load, or NULL */
 	double threshold[VIGIL_THRESHOLD_COUNT];
 	int threshold_set[VIGIL_THRESHOLD_COUNT];
+	int frozen;                   /* groups below is known */
+	unsigned groups;              /* costly feature groups the model reads */
 } ml_state;
 
 static int engine_ok(const vigil_engine *e)
@@ -92,10 +94,10 @@ static void explain(const vg_ml_model *m, const double *x, char *out,
 	if (ntop == 0 && len < size)
 		len += (size_t)snprintf(out + len, size - len, " (none)");
 	for (int j = 0; j < ntop && len < size; j++) {
-		int i = top[j];
-		len += (size_t)snprintf(out + len, size - len, "%s %s=%.10g (+%.2f)",
-		                        j ? "," : "", vg_ml_feature_names[i],
-		                        x[i], contrib[i]);
+		char what[96];
+		vg_ml_describe(top[j], x[top[j]], what, sizeof what);
+		len += (size_t)snprintf(out + len, size - len, "%s %s (+%.2f)",
+		                        j ? "," : "", what, contrib[top[j]]);
 	}
 }
 
@@ -150,8 +152,14 @@ static vigil_error ml_load(vigil_engine *e, const char *path)
 
 static vigil_error ml_freeze(vigil_engine *e)
 {
-	if (!state_get(e))
+	unsigned char used[VG_ML_NFEATURES] = { 0 };
+	ml_state *st = state_get(e);
+	if (!st)
 		return vg_engine_fail(e, VIGIL_ENOMEM, "out of memory");
+	/* a loaded model reads exactly vigil's features (ml_load checks) */
+	vg_ml_used_features(model_of(e), used);
+	st->groups = vg_ml_groups_of(used);
+	st->frozen = 1;
 	return VIGIL_OK;
 }
 
@@ -169,6 +177,7 @@ static vigil_error ml_scan(vg_ctx *ctx, const vg_layer *layer, void *state)
 {
 	const vigil_engine *e = ctx->engine;
 	const vg_ml_model *m = model_of(e);
+	const ml_state *st = state_of(e);
 	double x[VG_ML_NFEATURES], score, tmal, tsus;
 	char detail[512];
 	const char *name;
@@ -177,7 +186,11 @@ static vigil_error ml_scan(vg_ctx *ctx, const vg_layer *layer, void *state)
 	(void)state;
 	if (layer->type != VG_FT_PE || e->options[VIGIL_OPT_NO_ML])
 		return VIGIL_OK;
-	if (vg_ml_extract(layer->data, layer->size, x) != 0)
+	/* Only the feature groups the model reads: a scan pays for no
+	 * entropy it does not score. */
+	if (vg_ml_extract_some(layer->data, layer->size, x,
+	                       st && st->frozen ? st->groups
+	                                        : VG_ML_ALL_FEATURES) != 0)
 		return VIGIL_OK;
 	score = vg_ml_score(m, x);
 	tmal = threshold_of(e, VIGIL_THRESHOLD_ML_MALICIOUS);

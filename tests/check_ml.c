@@ -322,16 +322,25 @@ static void app(uint8_t **p, const void *src, size_t len)
 	*p += len;
 }
 
+/* Bytes of a model's tables in a .vgm file. */
+static size_t vgm_body(const vg_ml_model *m)
+{
+	size_t inner = (size_t)m->ntrees * ((1u << m->depth) - 1);
+	return 10 * inner + 4 * ((size_t)m->ntrees << m->depth);
+}
+
 /* The built-in model as a .vgm image (the layout codegen.py writes;
  * this test runs on little-endian hosts). */
 static uint8_t *builtin_vgm(size_t *size, uint64_t hash)
 {
 	const vg_ml_model *m = &vg_ml_builtin_model;
-	size_t n = 88 + 4 * (size_t)m->ntrees + 12 * (size_t)m->nnodes;
+	size_t inner = (size_t)m->ntrees * ((1u << m->depth) - 1);
+	size_t leaves = (size_t)m->ntrees << m->depth;
+	size_t n = 88 + vgm_body(m);
 	uint8_t *b = calloc(1, n), *p = b;
 	uint32_t u32;
 	app(&p, "VGMLPE1", 8);
-	u32 = 1;
+	u32 = 2;
 	app(&p, &u32, 4);
 	u32 = m->nfeatures;
 	app(&p, &u32, 4);
@@ -339,23 +348,38 @@ static uint8_t *builtin_vgm(size_t *size, uint64_t hash)
 	strcpy((char *)p, "test-model");
 	p += 32;
 	app(&p, &m->ntrees, 4);
-	app(&p, &m->nnodes, 4);
+	app(&p, &m->depth, 4);
 	app(&p, &m->base_margin, 8);
 	app(&p, &m->threshold_malicious, 8);
 	app(&p, &m->threshold_suspicious, 8);
-	app(&p, m->root, 4 * (size_t)m->ntrees);
-	app(&p, m->feat, 2 * (size_t)m->nnodes);
-	app(&p, m->left, 2 * (size_t)m->nnodes);
-	app(&p, m->value, 4 * (size_t)m->nnodes);
-	app(&p, m->mean, 4 * (size_t)m->nnodes);
+	app(&p, m->feat, 2 * inner);
+	app(&p, m->split, 4 * inner);
+	app(&p, m->mean, 4 * inner);
+	app(&p, m->leaf, 4 * leaves);
 	ck_assert_uint_eq((size_t)(p - b), n);
 	*size = n;
 	return b;
 }
 
+/* parse of b with the 2 bytes at off replaced by v: -1 expected */
+static int parse_patched(uint8_t *b, size_t n, size_t off, uint16_t v)
+{
+	vg_ml_model *m = NULL;
+	char err[128];
+	uint8_t save[2] = { b[off], b[off + 1] };
+	int rc;
+	put16(b, off, v);
+	rc = vg_ml_model_parse(b, n, &m, err, sizeof err);
+	vg_ml_model_free(m);
+	b[off] = save[0];
+	b[off + 1] = save[1];
+	return rc;
+}
+
 START_TEST(test_model_file_roundtrip)
 {
-	size_t n, pn;
+	const vg_ml_model *bm = &vg_ml_builtin_model;
+	size_t n, pn, inner = (size_t)bm->ntrees * ((1u << bm->depth) - 1);
 	uint8_t *b = builtin_vgm(&n, vg_ml_feature_hash()), *pe = make_pe(&pn);
 	vg_ml_model *m;
 	char err[128];
@@ -364,22 +388,27 @@ START_TEST(test_model_file_roundtrip)
 	ck_assert_int_eq(vg_ml_model_parse(b, n, &m, err, sizeof err), 0);
 	ck_assert_str_eq(m->version, "test-model");
 	ck_assert_int_eq(vg_ml_extract(pe, pn, x), 0);
-	ck_assert_double_eq(vg_ml_score(m, x), vg_ml_score(&vg_ml_builtin_model, x));
+	ck_assert_double_eq(vg_ml_score(m, x), vg_ml_score(bm, x));
 	vg_ml_model_free(m);
-	/* every truncation is refused */
+	/* every truncation is refused, and so is one byte more */
 	for (size_t len = 0; len < n; len += 1 + len / 7)
 		ck_assert_int_eq(vg_ml_model_parse(b, len, &m, err, sizeof err), -1);
-	/* a child pointing before its parent would loop: refused */
 	{
-		const vg_ml_model *bm = &vg_ml_builtin_model;
-		size_t left_off = 88 + 4 * (size_t)bm->ntrees + 2 * (size_t)bm->nnodes;
-		uint8_t save0 = b[left_off], save1 = b[left_off + 1];
-		b[left_off] = 0;
-		b[left_off + 1] = 0;
-		ck_assert_int_eq(vg_ml_model_parse(b, n, &m, err, sizeof err), -1);
-		b[left_off] = save0;
-		b[left_off + 1] = save1;
+		uint8_t *big = calloc(1, n + 1);
+		memcpy(big, b, n);
+		ck_assert_int_eq(vg_ml_model_parse(big, n + 1, &m, err, sizeof err), -1);
+		free(big);
 	}
+	/* a feature index past the feature list: refused */
+	ck_assert_int_eq(parse_patched(b, n, 88 + 2 * (inner - 1),
+	                               (uint16_t)bm->nfeatures), -1);
+	/* a NaN leaf (high half of the last float): refused */
+	ck_assert_int_eq(parse_patched(b, n, n - 2, 0x7fc0), -1);
+	/* depth 0 and past the maximum: refused */
+	ck_assert_int_eq(parse_patched(b, n, 60, 0), -1);
+	ck_assert_int_eq(parse_patched(b, n, 60, VG_ML_MAX_DEPTH + 1), -1);
+	/* format 1 (the sparse layout of earlier versions): refused */
+	ck_assert_int_eq(parse_patched(b, n, 8, 1), -1);
 	free(b);
 	free(pe);
 }

@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 top=$PWD
 jobs=$(nproc 2>/dev/null || echo 2)
 fuzz_seconds=${VIGIL_FUZZ_SECONDS:-15}
+export LSAN_OPTIONS="suppressions=$top/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 passed=0   # steps
 failed=0
 tests_passed=0   # individual tests inside the steps

@@ -296,8 +296,11 @@ static vigil_error fallback(walk *w)
 	vigil_error err;
 	char why[320];
 
-	qsort(w->done.v, w->done.n, sizeof *w->done.v, cmp_str);
-	qsort(w->failed.v, w->failed.n, sizeof *w->failed.v, cmp_str);
+	/* qsort wants a real array even for zero elements */
+	if (w->done.n)
+		qsort(w->done.v, w->done.n, sizeof *w->done.v, cmp_str);
+	if (w->failed.n)
+		qsort(w->failed.v, w->failed.n, sizeof *w->failed.v, cmp_str);
 	skip = (vg_clamav_skip){
 		.done = (const char *const *)w->done.v, .ndone = w->done.n,
 		.wanted = (const char *const *)w->failed.v,

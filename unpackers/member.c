@@ -306,18 +306,6 @@ void vg_member_discard(vg_member *m)
 	member_free(m);
 }
 
-/* vg_scan_child, keeping the parent's own allowlist state: a child's
- * allowlisting says nothing about its container. */
-static vigil_error scan_child(vg_ctx *ctx, const vg_layer *parent,
-                              const char *name, const uint8_t *data,
-                              size_t size)
-{
-	int allowlisted = ctx->allowlisted;
-	vigil_error err = vg_scan_child(ctx, parent, name, data, size);
-	ctx->allowlisted = allowlisted;
-	return err;
-}
-
 vigil_error vg_member_finish(vg_member *m)
 {
 	vigil_error err = VIGIL_OK;
@@ -335,11 +323,11 @@ vigil_error vg_member_finish(vg_member *m)
 			vg_member_discard(m);
 			return VIGIL_OK;
 		}
-		err = scan_child(m->ctx, m->parent, m->name, p, (size_t)m->size);
+		err = vg_scan_child(m->ctx, m->parent, m->name, p, (size_t)m->size);
 		if (p)
 			munmap(p, (size_t)m->size);
 	} else {
-		err = scan_child(m->ctx, m->parent, m->name, m->buf,
+		err = vg_scan_child(m->ctx, m->parent, m->name, m->buf,
 		                 (size_t)m->size);
 	}
 	member_free(m);
@@ -362,7 +350,7 @@ vg_member_status vg_member_scan(vg_ctx *ctx, const vg_layer *parent,
 		vg_member_discard(&m);
 		return st;
 	}
-	*err = scan_child(ctx, parent, m.name, data, size);
+	*err = vg_scan_child(ctx, parent, m.name, data, size);
 	member_free(&m);
 	return VG_MEMBER_OK;
 }
