@@ -21,9 +21,9 @@ expect_grep '^[^ ].*packed\.exe: ML\.PE\.(Malicious|Suspicious) FOUND$' "$out" \
 	"FOUND line names the ML finding"
 expect_grep '^    score 0\.[0-9]+ \(threshold 0\.[0-9]+\); model pe-[0-9]+; up: [^ ]' "$out" \
 	"indented line with score, threshold and explanation"
-# only the model found it: no other finding line
-n=$(printf '%s\n' "$out" | grep -c 'FOUND$')
-[ "$n" -eq 1 ] && ok "one finding" || fail "wanted 1 FOUND line, got $n: $out"
+# only the model found anything (the unpacked layer may be scored too)
+n=$(printf '%s\n' "$out" | grep 'FOUND$' | grep -vc ': ML\.PE\.[A-Za-z]* FOUND$')
+[ "$n" -eq 0 ] && ok "ML findings only" || fail "non-ML findings: $out"
 
 expect_exit 1 "--json scan of the packed PE" "$VIGIL" scan --json \
 	--no-default-signatures --no-progress "$scratch/packed.exe"
@@ -33,8 +33,8 @@ import json, re, sys
 files = [o for o in map(json.loads, open(sys.argv[1])) if o.get("path", "").endswith("packed.exe")]
 assert len(files) == 1, files
 fs = files[0]["findings"]
-assert [f["stage"] for f in fs] == ["ml"], fs
-f = fs[0]
+assert fs and all(f["stage"] == "ml" for f in fs), fs
+f = [f for f in fs if f["layer"] == ""][0]
 assert f["name"] in ("ML.PE.Malicious", "ML.PE.Suspicious"), f
 assert 0 < f["score"] < 1, f
 assert re.match(r"score 0\.\d+ \(threshold 0\.\d+\); model pe-\d+; up: \S", f["detail"]), f
