@@ -36,18 +36,24 @@ def main():
         files = [r["local_file"] for r in rows]
     tmp = tempfile.mkdtemp()
     exe = os.path.join(tmp, "ml_bench_c")
-    subprocess.run(["cc", "-O2", "-I", TOP, "-I", os.path.join(TOP, "include"), "-o", exe,
+    subprocess.run(["cc", "-O2", "-std=gnu11", "-I", TOP, "-I", os.path.join(TOP, "include"), "-o", exe,
                     os.path.join(HERE, "ml_bench_c.c")] +
                    [os.path.join(TOP, "ml", f) for f in ("pe.c", "features.c", "model.c", "model_tables.c")]
                    + ["-lm"], check=True)
     out = subprocess.run([exe, "20"] + files, capture_output=True, text=True, check=True).stdout.split()
     c = dict(zip(out[0::2], out[1::2]))
-    print("C: %s PE files, mean %s bytes: features + score %.2f us per file; score alone %.3f us per row"
-          % (c["files"], c["mean_bytes"], float(c["features_and_score_us"]), float(c["score_only_us"])))
+    print("C: %s PE files in memory, mean %s bytes, model of %s trees of depth %s"
+          % (c["files"], c["mean_bytes"], c["trees"], c["depth"]))
+    print("  features + score per file (us): median %s, p90 %s, p99 %s, max %s, mean %s"
+          % tuple(c["features_and_score_%s_us" % k] for k in ("median", "p90", "p99", "max", "mean")))
+    print("  features alone per file (us): median %s, p90 %s"
+          % (c["features_only_median_us"], c["features_only_p90_us"]))
+    print("  score alone: %.3f us per row" % float(c["score_only_us"]))
     # xgboost on the same rows
     ext = mldata.build_extractor(tmp)
     names = mldata.feature_names(ext)
     X, _, _ = mldata.load_debian(ext, os.path.join(cdir, "debian-pe"), names)
+    X = mldata.derive(X, names)
     z = np.load(os.path.join(cdir, "data.npz"))
     X = mldata.model_matrix(X, list(z["allowed"])).astype(np.float32)
     bst = xgb.Booster()
@@ -66,6 +72,25 @@ def main():
     print("xgboost (1 thread): %.2f us per row one at a time, %.3f us per row in a batch of %d"
           % (one, batch, len(X)))
     print("C score speed-up: %.0fx against one-at-a-time, %.1fx against batch" % (one / sc, batch / sc))
+    # for REPORT.md (ml/evaluate.py includes it)
+    L = ["## Speed (`make ml-bench`)\n",
+         "%s Debian PE files already in memory (mean %s bytes), one core, model of %s trees "
+         "of depth %s. Features as the stage computes them (the groups its model reads), "
+         "each file timed alone, best of 20 runs.\n" % (c["files"], c["mean_bytes"], c["trees"], c["depth"]),
+         "| what | median | p90 | p99 | max |", "|---|---|---|---|---|",
+         "| features + score, us per file | %s | %s | %s | %s |" % tuple(
+             c["features_and_score_%s_us" % k] for k in ("median", "p90", "p99", "max")),
+         "| features alone, us per file | %s | %s | | |" % (
+             c["features_only_median_us"], c["features_only_p90_us"]),
+         "",
+         "| score per row, same model | us |", "|---|---|",
+         "| C (`vg_ml_score`) | %.3f |" % sc,
+         "| xgboost %s, 1 thread, one row at a time (`inplace_predict`, from Python) | %.2f |"
+         % (xgb.__version__, one),
+         "| xgboost, 1 thread, one batch of %d rows | %.3f |" % (len(X), batch),
+         "", "C against xgboost: %.0fx one row at a time, %.1fx in a batch.\n" % (one / sc, batch / sc)]
+    with open(os.path.join(cdir, "speed.md"), "w") as fp:
+        fp.write("\n".join(L) + "\n")
 
 
 if __name__ == "__main__":

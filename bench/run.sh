@@ -214,7 +214,7 @@ DatabaseDirectory $tmp/db
 TemporaryDirectory $tmp/clamtmp
 LogFile $tmp/clamd.log
 Foreground yes
-MaxThreads 2
+MaxThreads 3
 SelfCheck 0
 MaxFileSize 2000M
 MaxScanSize 400M

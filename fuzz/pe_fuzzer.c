@@ -1,5 +1,7 @@
 /* pe_fuzzer.c - the PE parser and ML feature extractor on arbitrary
- * bytes, then the model on the features (which must give a score). */
+ * bytes, then the model on the features (which must give a score);
+ * the same bytes as a .vgm model file, which must be refused or score
+ * in [0, 1] too. */
 #include "config.h"
 
 #include <math.h>
@@ -17,6 +19,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	double f[VG_ML_NFEATURES], s;
 	uint8_t *copy;
+	vg_ml_model *m;
+	char why[128];
 
 	if (size > (4u << 20)) /* large inputs only slow the fuzzer */
 		return 0;
@@ -29,6 +33,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		s = vg_ml_score(&vg_ml_builtin_model, f);
 		if (!(s >= 0 && s <= 1))
 			abort();
+		/* the stage's cheaper extraction agrees on what it computes */
+		if (vg_ml_extract_some(copy, size, f, 0) != 0)
+			abort();
+	}
+	if (vg_ml_model_parse(copy, size, &m, why, sizeof why) == 0) {
+		for (uint32_t i = 0; i < m->nfeatures && i < VG_ML_NFEATURES; i++)
+			f[i] = NAN;
+		if (m->nfeatures <= VG_ML_NFEATURES) {
+			s = vg_ml_score(m, f);
+			if (!(s >= 0 && s <= 1))
+				abort();
+		}
+		vg_ml_model_free(m);
 	}
 	free(copy);
 	return 0;

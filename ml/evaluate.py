@@ -192,7 +192,7 @@ def main():
     fig.tight_layout()
     fig.savefig(os.path.join(mldata.HERE, "roc.png"), dpi=90)
     L.append("![ROC curves](roc.png)\n")
-    for extra in ("transfer.md", "report_extra.md"):
+    for extra in ("transfer.md", "speed.md", "report_extra.md"):
         extra = os.path.join(cdir, extra)
         if os.path.exists(extra):
             L.append(open(extra).read())

@@ -218,6 +218,57 @@ START_TEST(test_malformed)
 }
 END_TEST
 
+/* Entropies: exact up to VG_ENTROPY_EXACT_MAX, then a bounded sample
+ * that still tells packed from plain data. */
+START_TEST(test_entropy_sampled)
+{
+	size_t big = 1u << 20;
+	uint8_t *b = malloc(big);
+	uint32_t r = 12345;
+	double h;
+
+	for (size_t i = 0; i < big; i++) {
+		r = r * 1103515245u + 12345u;
+		b[i] = (uint8_t)(r >> 24);
+	}
+	/* small ranges: the exact figure */
+	ck_assert_double_eq(vg_entropy_sampled(b, VG_ENTROPY_EXACT_MAX),
+	                    vg_entropy(b, VG_ENTROPY_EXACT_MAX));
+	ck_assert_double_eq(vg_entropy_sampled(b, 0), 0);
+	/* random bytes: close to 8, never above */
+	h = vg_entropy_sampled(b, big);
+	ck_assert_msg(h > 7.97 && h <= 8.0, "random: %f", h);
+	ck_assert_double_eq_tol(h, vg_entropy(b, big), 0.02);
+	/* two byte values, evenly: 1 bit, sample and exact agree */
+	for (size_t i = 0; i < big; i++)
+		b[i] = (uint8_t)(i & 1);
+	ck_assert_double_eq_tol(vg_entropy_sampled(b, big), 1.0, 1e-3);
+	/* constant: 0 */
+	memset(b, 'A', big);
+	ck_assert_double_eq(vg_entropy_sampled(b, big), 0);
+	free(b);
+}
+END_TEST
+
+/* Explanations name flag bits and checks readably. */
+START_TEST(test_describe)
+{
+	char buf[96];
+	vg_ml_describe(VG_MLF_FH_char12, 0, buf, sizeof buf);
+	ck_assert_str_eq(buf, "Characteristics.DLL=0");
+	vg_ml_describe(VG_MLF_OH_DLLchar2, 1, buf, sizeof buf);
+	ck_assert_str_eq(buf, "DllCharacteristics.NX_COMPAT=1");
+	vg_ml_describe(VG_MLF_SizeOfImage_ok, 0, buf, sizeof buf);
+	ck_assert_str_eq(buf, "SizeOfImage aligned: no");
+	vg_ml_describe(VG_MLF_ImageBase, 0x400000, buf, sizeof buf);
+	ck_assert_str_eq(buf, "ImageBase=0x400000");
+	vg_ml_describe(VG_MLF_E_file, 7.25, buf, sizeof buf);
+	ck_assert_str_eq(buf, "E_file=7.25");
+	vg_ml_describe(VG_MLF_BaseOfData, NAN, buf, sizeof buf);
+	ck_assert_str_eq(buf, "BaseOfData missing");
+}
+END_TEST
+
 START_TEST(test_feature_hash_stable)
 {
 	/* The hash train.py records (mldata.feature_hash) equals C's. */
@@ -525,6 +576,9 @@ START_TEST(test_stage_findings)
 	ck_assert_double_eq_tol(got, want, 1e-12);
 	ck_assert_ptr_nonnull(strstr(detail, "score "));
 	ck_assert_ptr_nonnull(strstr(detail, "up:"));
+	/* flag features read as names, not as FH_char12 */
+	ck_assert_ptr_null(strstr(detail, "FH_char"));
+	ck_assert_ptr_null(strstr(detail, "OH_DLLchar"));
 	/* between the two */
 	ck_assert_str_eq(scan_with(1.0, want > 0 ? want / 2 : 0, 0, detail,
 	                           sizeof detail, &got), "ML.PE.Suspicious");
@@ -547,6 +601,8 @@ static Suite *ml_suite(void)
 	tcase_add_test(pe, test_not_pe);
 	tcase_add_test(pe, test_truncated);
 	tcase_add_test(pe, test_malformed);
+	tcase_add_test(pe, test_entropy_sampled);
+	tcase_add_test(model, test_describe);
 	tcase_add_test(model, test_feature_hash_stable);
 	tcase_add_test(model, test_exact_vs_xgboost);
 	tcase_add_test(model, test_contributions_sum);

@@ -52,7 +52,7 @@ USUAL = {b".text", b".data", b".rdata", b".idata", b".edata", b".rsrc",
 
 # vg_entropy_sampled (ml/pe.h): exact up to CHUNKS * CHUNK bytes, else
 # CHUNKS chunks spread evenly, Miller-Madow corrected, capped at 8.
-CHUNKS, CHUNK = 8, 512
+CHUNKS, CHUNK = 512, 32
 
 
 def entropy_exact(data):

@@ -50,7 +50,7 @@ VIGIL_API size_t vigil_ml_map_columns(const char *const *columns,
  * when engine is NULL. Writes the malware probability to *score and,
  * if explain is not NULL, a one-line explanation naming the features
  * that pushed the score up most:
- *   "model pe-2; up: CheckSum=0 (+1.92), MajorLinkerVersion=2 (+0.84)"
+ *   "model pe-3; up: CheckSum=0 (+1.43), Characteristics.DLL=0 (+1.36)"
  * VIGIL_EINVAL for NULL arguments.
  */
 VIGIL_API vigil_error vigil_ml_score_row(const vigil_engine *engine,
