@@ -119,16 +119,6 @@ static const vg_stage *stage_for(const char *path)
 	return NULL;
 }
 
-static vigil_error errno_error(int err)
-{
-	switch (err) {
-	case ENOENT: case ENOTDIR: return VIGIL_ENOENT;
-	case EACCES: case EPERM: return VIGIL_EACCES;
-	case ENOMEM: return VIGIL_ENOMEM;
-	default: return VIGIL_EIO;
-	}
-}
-
 static vigil_error load_file(vigil_engine *e, const char *path, int strict)
 {
 	const vg_stage *st = stage_for(path);
@@ -158,7 +148,7 @@ static vigil_error load_dir(vigil_engine *e, const char *path)
 	vigil_error err = VIGIL_OK;
 
 	if (!d)
-		return vg_engine_fail(e, errno_error(errno), "%s: %s", path,
+		return vg_engine_fail(e, vg_error_from_errno(errno), "%s: %s", path,
 		                      strerror(errno));
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')
@@ -201,7 +191,7 @@ vigil_error vigil_engine_load(vigil_engine *e, const char *path)
 		return vg_engine_fail(e, VIGIL_EFROZEN,
 		                      "cannot load %s: engine is frozen", path);
 	if (stat(path, &st) != 0)
-		return vg_engine_fail(e, errno_error(errno), "%s: %s", path,
+		return vg_engine_fail(e, vg_error_from_errno(errno), "%s: %s", path,
 		                      strerror(errno));
 	if (S_ISDIR(st.st_mode))
 		return load_dir(e, path);

@@ -3,6 +3,8 @@
  */
 #include "config.h"
 
+#include <errno.h>
+
 #include "engine/vg.h"
 
 /* Kept in step with vigil_error and doc/vigil-errors.md by a test. */
@@ -41,4 +43,14 @@ const char *vigil_verdict_name(vigil_verdict v)
 	case VIGIL_MALICIOUS: return "MALICIOUS";
 	}
 	return "UNKNOWN";
+}
+
+vigil_error vg_error_from_errno(int err)
+{
+	switch (err) {
+	case ENOENT: case ENOTDIR: return VIGIL_ENOENT;
+	case EACCES: case EPERM: return VIGIL_EACCES;
+	case ENOMEM: return VIGIL_ENOMEM;
+	default: return VIGIL_EIO;
+	}
 }

@@ -22,15 +22,6 @@
 
 static const uint8_t empty[1];
 
-static vigil_error from_errno(int err)
-{
-	switch (err) {
-	case ENOMEM: return VIGIL_ENOMEM;
-	case EACCES: case EPERM: return VIGIL_EACCES;
-	default: return VIGIL_EIO;
-	}
-}
-
 /* Grows *buf (capacity *cap) to hold need bytes. */
 static vigil_error grow(uint8_t **buf, size_t *cap, size_t need)
 {
@@ -77,7 +68,7 @@ static vigil_error read_all(int fd, uint8_t *dst, size_t limit, size_t *got)
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			return from_errno(errno);
+			return vg_error_from_errno(errno);
 		}
 		if (r == 0)
 			break;
@@ -95,7 +86,7 @@ static vigil_error map_stream(vigil_scanner *s, int fd, uint64_t max,
 	vigil_error err;
 
 	for (;;) {
-		size_t got;
+		size_t got = 0;
 		if ((err = buffer_for(s, m, shared, n + STREAM_CHUNK, &buf)))
 			return err;
 		if ((err = read_all(fd, buf + n, STREAM_CHUNK, &got)))
@@ -131,7 +122,7 @@ vigil_error vg_map_fd(vigil_scanner *s, int fd, int is_reg, uint64_t st_size,
 	if (st_size > MMAP_MIN) {
 		void *p = mmap(NULL, (size_t)st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 		if (p == MAP_FAILED)
-			return from_errno(errno);
+			return vg_error_from_errno(errno);
 		madvise(p, (size_t)st_size, MADV_SEQUENTIAL | MADV_WILLNEED);
 		m->mapped = p;
 		m->data = p;
@@ -148,7 +139,7 @@ vigil_error vg_map_fd(vigil_scanner *s, int fd, int is_reg, uint64_t st_size,
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			return from_errno(errno);
+			return vg_error_from_errno(errno);
 		}
 		if (r == 0)
 			break;

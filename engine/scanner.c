@@ -266,9 +266,8 @@ vigil_error vigil_scan_path(vigil_scanner *s, const char *path,
 		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		int e = errno;
-		err = e == ENOENT || e == ENOTDIR ? VIGIL_ENOENT :
-		      e == EACCES || e == EPERM ? VIGIL_EACCES : VIGIL_EIO;
-		return scanner_fail(s, err, "%s: %s", path, strerror(e));
+		return scanner_fail(s, vg_error_from_errno(e), "%s: %s", path,
+		                    strerror(e));
 	}
 	err = scan_open_fd(s, fd, path, out);
 	close(fd);

@@ -100,6 +100,9 @@ struct vigil_engine {
 	char errmsg[VG_ERRMSG_MAX];
 };
 
+/* The vigil_error for an errno value (ENOENT, EACCES, ...). */
+vigil_error vg_error_from_errno(int err);
+
 /* Records a message for vigil_engine_last_error and returns err. */
 vigil_error vg_engine_fail(vigil_engine *e, vigil_error err,
                            const char *fmt, ...)

@@ -41,16 +41,6 @@ fuzz_hashdb_replay_LDADD = $(VG_FUZZ_LIBS)
 EXTRA_DIST += fuzz/hashdb_fuzzer_corpus
 
 # the recursive pipeline through the unpackers (issue 3)
-EXTRA_PROGRAMS += fuzz/unpack_pipeline_fuzzer
-FUZZERS += fuzz/unpack_pipeline_fuzzer$(EXEEXT)
-fuzz_unpack_pipeline_fuzzer_LDFLAGS = -static $(FUZZ_FLAGS)
-fuzz_unpack_pipeline_fuzzer_LDADD = $(VG_FUZZ_LIBS)
-check_PROGRAMS += fuzz/unpack_pipeline_replay
-TESTS += fuzz/unpack_pipeline_replay
-fuzz_unpack_pipeline_replay_SOURCES = fuzz/unpack_pipeline_fuzzer.c fuzz/replay_main.c
-fuzz_unpack_pipeline_replay_LDFLAGS = -static
-fuzz_unpack_pipeline_replay_LDADD = $(VG_FUZZ_LIBS)
-EXTRA_DIST += fuzz/unpack_pipeline_fuzzer_corpus
 
 fuzzers: $(FUZZERS)
 .PHONY: fuzzers

@@ -1,6 +1,8 @@
 /*
- * scan_fuzzer.c - the whole pipeline on a buffer: every stage and
- * unpacker of an engine with the built-in signatures.
+ * scan_fuzzer.c - the whole pipeline on a buffer: type detection,
+ * digests, every stage (built-in signatures, ML) and every unpacker,
+ * recursively. Limits are tighter than the defaults so that one input
+ * stays fast, but every limit path is still reachable.
  */
 #include "config.h"
 
@@ -18,7 +20,11 @@ static void setup(void)
 {
 	if (vigil_engine_new(&engine) != VIGIL_OK ||
 	    vigil_engine_set_limit(engine, VIGIL_LIMIT_CACHE_ENTRIES, 0) ||
-	    vigil_engine_set_limit(engine, VIGIL_LIMIT_MAX_SCAN_MS, 5000) ||
+	    vigil_engine_set_limit(engine, VIGIL_LIMIT_MAX_DEPTH, 6) ||
+	    vigil_engine_set_limit(engine, VIGIL_LIMIT_MAX_MEMBERS, 200) ||
+	    vigil_engine_set_limit(engine, VIGIL_LIMIT_MAX_EXTRACTED, 16 << 20) ||
+	    vigil_engine_set_limit(engine, VIGIL_LIMIT_MAX_MEMBER_SIZE, 4 << 20) ||
+	    vigil_engine_set_limit(engine, VIGIL_LIMIT_MAX_SCAN_MS, 3000) ||
 	    vigil_engine_freeze(engine) != VIGIL_OK ||
 	    vigil_scanner_new(engine, &scanner) != VIGIL_OK)
 		abort();
@@ -31,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!engine)
 		setup();
 	if (vigil_scan_mem(scanner, data, size, "fuzz.bin", &r) == VIGIL_OK) {
-		/* every finding must be readable */
+		/* every finding must be readable, whatever stopped the scan */
 		for (size_t i = 0; i < vigil_result_finding_count(r); i++) {
 			const vigil_finding *f = vigil_result_finding(r, i);
 			if (!vigil_finding_name(f) || !vigil_finding_layer(f))

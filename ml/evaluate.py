@@ -156,7 +156,7 @@ def main():
     L.append("|---|---|---|---|---|---|")
     shared_names = set(names[i] for i in d["shared"])
     flags_ok = [f for f in mldata.FLAGS if f != "CreationYear_ok"]
-    model_cols = set(mldata.model_columns())
+    model_cols = set(names[i] for i in d["allowed"])  # the shipped model's
     cols = sorted(col[n] for n in list(shared_names) + flags_ok + mldata.RATIOS
                   if n in model_cols)
     curves = {}

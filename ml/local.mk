@@ -3,7 +3,8 @@
 # by ml/codegen.py and committed, so building needs no Python.
 libvigil_la_SOURCES += \
 	ml/pe.h ml/pe.c ml/features.h ml/features.c \
-	ml/model.h ml/model.c ml/model_tables.c ml/stage_ml.c
+	ml/model.h ml/model.c ml/model_avx512.c ml/model_tables.c \
+	ml/stage_ml.c
 libvigil_la_LIBADD += -lm
 
 # The feature extractor as CSV: used by ml/train.py (which can also build

@@ -10,6 +10,11 @@
  * steps with no test for "is this a leaf", no branch on the data (the
  * CPU never mispredicts) and it can never leave the tree: the layout
  * needs no validation beyond the feature indices.
+ *
+ * A step reads no "is it missing" flag either: the row is laid out
+ * twice (missing as +inf, then missing as -inf) and each node's slot
+ * says which copy to read, so a missing value goes the node's default
+ * way by the plain comparison x < split.
  */
 #ifndef VIGIL_ML_MODEL_H
 #define VIGIL_ML_MODEL_H
@@ -30,6 +35,7 @@ typedef struct vg_ml_model {
 	double threshold_malicious, threshold_suspicious;
 	/* split node n of tree t at [t * (2^D - 1) + n] */
 	const uint16_t *feat;       /* feature index | DEFAULT_LEFT */
+	const uint16_t *slot;       /* feature index, + nfeatures if DEFAULT_LEFT */
 	const float *split;         /* go left when x < split (in float) */
 	const float *mean;          /* mean leaf value below (explanations) */
 	/* leaf k of tree t at [t * 2^D + k] */
@@ -44,6 +50,22 @@ double vg_ml_margin(const vg_ml_model *m, const double *x);
 
 /* Probability of malware: the logistic of vg_ml_margin. */
 double vg_ml_score(const vg_ml_model *m, const double *x);
+
+/* The same for nrows rows x[r * nfeatures ...] into out[nrows], equal
+ * to the one-row results bit for bit; faster per row (each block of
+ * trees passes over many rows while its nodes are in L1). */
+void vg_ml_margin_batch(const vg_ml_model *m, const double *x, size_t nrows,
+                        double *out);
+void vg_ml_score_batch(const vg_ml_model *m, const double *x, size_t nrows,
+                       double *out);
+
+/* ml/model_avx512.c: whether this CPU and model can take the AVX-512
+ * batch walk (depth at most 4), and the walk: adds to out[0..15] the
+ * trees' sums for sixteen rows laid out by vg_ml_margin_batch, width
+ * floats apart. */
+int vg_ml_avx512_usable(const vg_ml_model *m);
+void vg_ml_batch16_avx512(const vg_ml_model *m, const float *xs, size_t width,
+                          double *out);
 
 /*
  * Adds to contrib[f] how much feature f moved the log-odds along the

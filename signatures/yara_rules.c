@@ -61,16 +61,6 @@ vg_yara *vg_yara_get(vigil_engine *e)
 	return y;
 }
 
-static vigil_error errno_error(int err)
-{
-	switch (err) {
-	case ENOENT: case ENOTDIR: return VIGIL_ENOENT;
-	case EACCES: case EPERM: return VIGIL_EACCES;
-	case ENOMEM: return VIGIL_ENOMEM;
-	default: return VIGIL_EIO;
-	}
-}
-
 /* Which of vigil's externals a set declares as strings. */
 static unsigned declared_externals(const YR_RULES *rules)
 {
@@ -181,7 +171,7 @@ static vigil_error compile_file(vigil_engine *e, vg_yara *y, const char *path)
 	int nerr;
 
 	if (!(f = fopen(path, "re")))
-		return vg_engine_fail(e, errno_error(errno), "%s: %s", path,
+		return vg_engine_fail(e, vg_error_from_errno(errno), "%s: %s", path,
 		                      strerror(errno));
 	if (!(ns = namespace_of(path))) {
 		fclose(f);
@@ -264,7 +254,7 @@ vigil_error vg_yara_add_compiled(vigil_engine *e, vg_yara *y,
 	int rc;
 
 	if (!(f = fopen(path, "re")))
-		return vg_engine_fail(e, errno_error(errno), "%s: %s", path,
+		return vg_engine_fail(e, vg_error_from_errno(errno), "%s: %s", path,
 		                      strerror(errno));
 	stream.user_data = f;
 	rc = yr_rules_load_stream(&stream, &rules);

@@ -308,14 +308,36 @@ static size_t split_csv(char *line, char **cols, size_t max)
 	return n;
 }
 
+/* The batch walk (AVX-512 where the CPU has it, else the scalar one)
+ * gives the one-row scores bit for bit, for every count of rows: a
+ * whole group of sixteen, a partial one, both, and one row. */
+static void check_batch(const double *x, const double *single, size_t rows)
+{
+	size_t counts[] = { rows, 1, 15, 16, 17, 33 };
+	double *out = malloc(rows * sizeof *out);
+
+	ck_assert_ptr_nonnull(out);
+	for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++) {
+		size_t n = counts[c] < rows ? counts[c] : rows;
+		size_t first = rows - n; /* the last n rows */
+		vg_ml_score_batch(&vg_ml_builtin_model, x + first * VG_ML_NFEATURES,
+		                  n, out);
+		for (size_t r = 0; r < n; r++)
+			ck_assert_msg(out[r] == single[first + r],
+			              "batch of %zu, row %zu: %.17g, one row %.17g",
+			              n, first + r, out[r], single[first + r]);
+	}
+	free(out);
+}
+
 START_TEST(test_exact_vs_xgboost)
 {
 	FILE *fp = fopen(path_in_srcdir("ml/model_testvectors.csv"), "r");
 	static char line[1 << 16];
 	char *cols[512];
 	int map[512];
-	size_t ncols, rows = 0;
-	double worst = 0;
+	size_t ncols, rows = 0, cap = 0;
+	double worst = 0, *all = NULL, *single = NULL;
 
 	ck_assert_msg(fp != NULL, "cannot open ml/model_testvectors.csv");
 	ck_assert(fgets(line, sizeof line, fp));
@@ -324,9 +346,16 @@ START_TEST(test_exact_vs_xgboost)
 	ck_assert_uint_eq(vigil_ml_map_columns((const char *const *)cols + 1,
 	                                       ncols - 1, map + 1), ncols - 1);
 	while (fgets(line, sizeof line, fp)) {
-		double x[VG_ML_NFEATURES], want, got;
+		double *x, want, got;
 		size_t n = split_csv(line, cols, 512);
 		ck_assert_uint_eq(n, ncols);
+		if (rows == cap) {
+			cap = cap ? 2 * cap : 1024;
+			all = realloc(all, cap * VG_ML_NFEATURES * sizeof *all);
+			single = realloc(single, cap * sizeof *single);
+			ck_assert(all && single);
+		}
+		x = all + rows * VG_ML_NFEATURES;
 		for (int i = 0; i < VG_ML_NFEATURES; i++)
 			x[i] = NAN;
 		want = strtod(cols[0], NULL);
@@ -338,11 +367,20 @@ START_TEST(test_exact_vs_xgboost)
 			worst = fabs(got - want);
 		ck_assert_msg(fabs(got - want) <= 1e-5,
 		              "row %zu: C %.9f, xgboost %.9f", rows + 1, got, want);
+		/* the row as the stage completes it (flags derived) */
+		vg_ml_derive(x);
+		single[rows] = vg_ml_score(&vg_ml_builtin_model, x);
+		ck_assert_double_eq(single[rows], got);
 		rows++;
 	}
 	fclose(fp);
 	ck_assert_msg(rows >= 1000, "only %zu test rows", rows);
-	fprintf(stderr, "check_ml: %zu rows, largest difference %.3g\n", rows, worst);
+	check_batch(all, single, rows);
+	fprintf(stderr, "check_ml: %zu rows, largest difference %.3g%s\n", rows,
+	        worst, vg_ml_avx512_usable(&vg_ml_builtin_model) ?
+	                ", batch walk AVX-512" : ", batch walk scalar");
+	free(all);
+	free(single);
 }
 END_TEST
 
@@ -453,6 +491,18 @@ START_TEST(test_model_file_roundtrip)
 	/* a feature index past the feature list: refused */
 	ck_assert_int_eq(parse_patched(b, n, 88 + 2 * (inner - 1),
 	                               (uint16_t)bm->nfeatures), -1);
+	/* an infinite split: refused (a missing value is walked as -inf
+	 * or +inf, which must fall on the node's default side) */
+	{
+		size_t off = 88 + 2 * inner;
+		float inf = -INFINITY;
+		uint8_t save[4];
+		memcpy(save, b + off, 4);
+		memcpy(b + off, &inf, 4);
+		ck_assert_int_eq(vg_ml_model_parse(b, n, &m, err, sizeof err), -1);
+		ck_assert_str_eq(err, "split or mean not finite");
+		memcpy(b + off, save, 4);
+	}
 	/* a NaN leaf (high half of the last float): refused */
 	ck_assert_int_eq(parse_patched(b, n, n - 2, 0x7fc0), -1);
 	/* depth 0 and past the maximum: refused */
