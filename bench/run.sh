@@ -203,7 +203,8 @@ bench_hash() {
 	startup clamscan "${clamscan_cmd[@]}"
 }
 
-# clamd on a socket of its own, with only the hash list, 2 threads and
+# clamd on a socket of its own, with only the hash list, 2 scanning threads
+# (MaxThreads 3: the MULTISCAN thread itself only walks the tree) and
 # the same limits; started afresh for each run, so that its cache of
 # clean files cannot help a later run.
 mkdir -p "$tmp/db" "$tmp/clamtmp"
