@@ -16,7 +16,7 @@ packages=(
 	libarchive-dev libpcre2-dev libxxhash-dev libssl-dev libjansson-dev
 	check clang libclang-rt-14-dev
 	python3-xgboost python3-sklearn python3-pefile python3-matplotlib
-	hyperfine time p7zip-full
+	hyperfine time p7zip-full zip bc
 )
 
 install_packages() {

@@ -78,7 +78,7 @@ static void usage(FILE *f)
 "      --max-scan-time=SEC   time per file, 0 for none (default 120)\n"
 "      --yara-timeout=SEC    YARA time per object (default 10)\n"
 "      --cache-entries=N     verdict cache size, 0 turns it off\n"
-"                            (default 65536)\n"
+"                            (default 262144)\n"
 "\n"
 "Engine:\n"
 "      --no-unpack           do not look inside archives and containers\n"

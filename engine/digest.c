@@ -1,5 +1,6 @@
 /*
- * digest.c - XXH3-128, SHA-256 and, on demand, MD5 and SHA-1 in one pass.
+ * digest.c - XXH3-128, SHA-256, MD5 and SHA-1, each on demand, in one
+ * pass.
  *
  * The bytes are walked once in blocks small enough to stay in the CPU's
  * cache, each block fed to every digest in turn, so a large file is read
@@ -34,7 +35,9 @@ int vg_digest_compute(const uint8_t *data, size_t size, unsigned flags,
 	EVP_MD_CTX *ctx[3] = { NULL, NULL, NULL };
 	const EVP_MD *mds[3];
 	uint8_t *dst[3] = { out->sha256, out->md5, out->sha1 };
-	int want[3] = { 1, !!(flags & VG_DIGEST_MD5), !!(flags & VG_DIGEST_SHA1) };
+	int want[3] = { !!(flags & VG_DIGEST_SHA256), !!(flags & VG_DIGEST_MD5),
+	                !!(flags & VG_DIGEST_SHA1) };
+	int xxh = !!(flags & VG_DIGEST_XXH128);
 	XXH3_state_t *xs = NULL;
 	int rc = -1;
 
@@ -46,9 +49,11 @@ int vg_digest_compute(const uint8_t *data, size_t size, unsigned flags,
 
 	/* Small objects (most files) need no streaming state. */
 	if (size <= BLOCK) {
-		XXH128_hash_t h = XXH3_128bits(data, size);
-		out->xxh128[0] = h.low64;
-		out->xxh128[1] = h.high64;
+		if (xxh) {
+			XXH128_hash_t h = XXH3_128bits(data, size);
+			out->xxh128[0] = h.low64;
+			out->xxh128[1] = h.high64;
+		}
 		for (int i = 0; i < 3; i++) {
 			if (!want[i])
 				continue;
@@ -58,7 +63,8 @@ int vg_digest_compute(const uint8_t *data, size_t size, unsigned flags,
 		goto flags;
 	}
 
-	if (!(xs = XXH3_createState()) || XXH3_128bits_reset(xs) != XXH_OK)
+	if (xxh && (!(xs = XXH3_createState()) ||
+	            XXH3_128bits_reset(xs) != XXH_OK))
 		goto out;
 	for (int i = 0; i < 3; i++) {
 		if (!want[i])
@@ -69,12 +75,13 @@ int vg_digest_compute(const uint8_t *data, size_t size, unsigned flags,
 	}
 	for (size_t off = 0; off < size; off += BLOCK) {
 		size_t n = size - off < BLOCK ? size - off : BLOCK;
-		XXH3_128bits_update(xs, data + off, n);
+		if (xs)
+			XXH3_128bits_update(xs, data + off, n);
 		for (int i = 0; i < 3; i++)
 			if (ctx[i] && !EVP_DigestUpdate(ctx[i], data + off, n))
 				goto out;
 	}
-	{
+	if (xs) {
 		XXH128_hash_t h = XXH3_128bits_digest(xs);
 		out->xxh128[0] = h.low64;
 		out->xxh128[1] = h.high64;
@@ -83,10 +90,8 @@ int vg_digest_compute(const uint8_t *data, size_t size, unsigned flags,
 		if (ctx[i] && !EVP_DigestFinal_ex(ctx[i], dst[i], NULL))
 			goto out;
 flags:
-	if (want[1])
-		out->have |= VG_DIGEST_MD5;
-	if (want[2])
-		out->have |= VG_DIGEST_SHA1;
+	out->have = flags & (VG_DIGEST_MD5 | VG_DIGEST_SHA1 | VG_DIGEST_SHA256 |
+	                     VG_DIGEST_XXH128);
 	rc = 0;
 out:
 	for (int i = 0; i < 3; i++)

@@ -8,21 +8,24 @@
 #include <stdint.h>
 
 enum {
-	VG_DIGEST_MD5 = 1u << 0,  /* only when a loaded set needs it */
-	VG_DIGEST_SHA1 = 1u << 1, /* likewise */
+	VG_DIGEST_MD5 = 1u << 0,    /* only when a loaded set needs it */
+	VG_DIGEST_SHA1 = 1u << 1,   /* likewise */
+	VG_DIGEST_SHA256 = 1u << 2, /* top level always, members on demand */
+	VG_DIGEST_XXH128 = 1u << 3, /* top level (the cache key) */
 };
 
 typedef struct vg_digest {
-	unsigned have;            /* VG_DIGEST_* computed besides the two below */
-	uint64_t xxh128[2];       /* low, high: always (cache key) */
-	uint8_t sha256[32];       /* always */
+	unsigned have;            /* VG_DIGEST_* computed */
+	uint64_t xxh128[2];       /* low, high */
+	uint8_t sha256[32];
 	uint8_t md5[16];
 	uint8_t sha1[20];
 } vg_digest;
 
 /*
- * Computes XXH3-128 and SHA-256 and, as flags ask, MD5 and SHA-1, in
- * one pass of cache-sized blocks. Returns 0, or -1 if libcrypto fails.
+ * Computes the digests flags ask for (VG_DIGEST_*) in one pass of
+ * cache-sized blocks, and sets out->have to them. Returns 0, or -1 if
+ * libcrypto fails.
  */
 int vg_digest_compute(const uint8_t *data, size_t size, unsigned flags,
                       vg_digest *out);

@@ -88,8 +88,24 @@ static int is_text(const uint8_t *d, size_t n)
 	return 1;
 }
 
-/* Mail: a header line at the start and another header after it. */
-static int is_mail(const char *lower, size_t n)
+/* An mbox separator: "From " (capital F), a sender and a date, so
+ * "from x import y" and "From the manual:" stay text. */
+static int is_mbox_line(const uint8_t *d, size_t n)
+{
+	int digit = 0, at = 0;
+
+	if (!vg_match(d, n, 0, "From ", 5))
+		return 0;
+	for (size_t i = 5; i < n && d[i] != '\n'; i++) {
+		digit |= d[i] >= '0' && d[i] <= '9';
+		at |= d[i] == '@';
+	}
+	return digit && (at || vg_match(d, n, 5, "MAILER-DAEMON", 13));
+}
+
+/* Mail: an mbox separator, or a known header line at the start and
+ * another header after it. */
+static int is_mail(const uint8_t *raw, const char *lower, size_t n)
 {
 	static const char *const heads[] = {
 		"received:", "return-path:", "message-id:", "mime-version:",
@@ -97,14 +113,15 @@ static int is_mail(const char *lower, size_t n)
 	};
 	int start = 0;
 
-	if (n >= 5 && memcmp(lower, "from ", 5) == 0)
+	if (is_mbox_line(raw, n))
 		return 1;
 	for (size_t i = 0; i < sizeof heads / sizeof *heads; i++)
 		if (n >= strlen(heads[i]) &&
 		    memcmp(lower, heads[i], strlen(heads[i])) == 0)
 			start = 1;
 	return start && (has(lower, n, "\ncontent-type:") ||
-	                 has(lower, n, "\nfrom:") || has(lower, n, "\nto:"));
+	                 has(lower, n, "\nfrom:") || has(lower, n, "\nto:") ||
+	                 has(lower, n, "\nsubject:"));
 }
 
 static vg_filetype text_kind(const uint8_t *d, size_t n)
@@ -126,7 +143,7 @@ static vg_filetype text_kind(const uint8_t *d, size_t n)
 	    has(lower, n, "<script") || has(lower, n, "<body") ||
 	    has(lower, n, "<iframe"))
 		return VG_FT_HTML;
-	if (is_mail(lower, n))
+	if (is_mail(d + i, lower, n))
 		return VG_FT_MAIL;
 	return is_text(d, n + i) ? VG_FT_TEXT : VG_FT_UNKNOWN;
 }

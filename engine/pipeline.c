@@ -88,9 +88,14 @@ vigil_error vg_pipeline_run(vg_ctx *ctx, vg_layer *layer)
 	const vigil_engine *e = ctx->engine;
 	vigil_error err;
 
+	unsigned need = digests_needed(e, layer->size);
+
+	/* The top level always gets its SHA-256 (the result reports it)
+	 * and its XXH3-128 (the cache key); members only what stages ask. */
+	if (layer->depth == 0)
+		need |= VG_DIGEST_SHA256 | VG_DIGEST_XXH128;
 	layer->type = vg_filetype_detect(layer->data, layer->size);
-	if (vg_digest_compute(layer->data, layer->size,
-	                      digests_needed(e, layer->size), &layer->digest))
+	if (vg_digest_compute(layer->data, layer->size, need, &layer->digest))
 		return VIGIL_EINTERNAL;
 
 	if (layer->depth == 0) {

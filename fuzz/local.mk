@@ -40,6 +40,17 @@ fuzz_hashdb_replay_LDFLAGS = -static
 fuzz_hashdb_replay_LDADD = $(VG_FUZZ_LIBS)
 EXTRA_DIST += fuzz/hashdb_fuzzer_corpus
 
+EXTRA_PROGRAMS += fuzz/yara_gate_fuzzer
+FUZZERS += fuzz/yara_gate_fuzzer$(EXEEXT)
+fuzz_yara_gate_fuzzer_LDFLAGS = -static $(FUZZ_FLAGS)
+fuzz_yara_gate_fuzzer_LDADD = $(VG_FUZZ_LIBS)
+check_PROGRAMS += fuzz/yara_gate_replay
+TESTS += fuzz/yara_gate_replay
+fuzz_yara_gate_replay_SOURCES = fuzz/yara_gate_fuzzer.c fuzz/replay_main.c
+fuzz_yara_gate_replay_LDFLAGS = -static
+fuzz_yara_gate_replay_LDADD = $(VG_FUZZ_LIBS)
+EXTRA_DIST += fuzz/yara_gate_fuzzer_corpus
+
 # the recursive pipeline through the unpackers (issue 3)
 
 fuzzers: $(FUZZERS)

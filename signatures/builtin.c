@@ -63,12 +63,20 @@ size_t vg_builtin_count(void)
 	return 1 + sizeof builtin_hashes / sizeof *builtin_hashes;
 }
 
+unsigned vg_builtin_digests(uint64_t size)
+{
+	for (size_t i = 0; i < sizeof builtin_hashes / sizeof *builtin_hashes; i++)
+		if (size == builtin_hashes[i].size)
+			return VG_DIGEST_SHA256;
+	return 0;
+}
+
 const char *vg_builtin_hash_match(const vg_digest *d, uint64_t size)
 {
 	for (size_t i = 0; i < sizeof builtin_hashes / sizeof *builtin_hashes;
 	     i++) {
 		const struct builtin_hash *b = &builtin_hashes[i];
-		if (size != b->size ||
+		if (size != b->size || !(d->have & VG_DIGEST_SHA256) ||
 		    memcmp(d->sha256, b->sha256, sizeof b->sha256) != 0)
 			continue;
 		/* SHA-256 decides; an MD5, when some set asked for one, must

@@ -28,6 +28,9 @@ int vg_builtin_is_eicar(const uint8_t *data, size_t size);
  */
 const char *vg_builtin_hash_match(const vg_digest *d, uint64_t size);
 
+/* The digests the built-in hashes need for an object of this size. */
+unsigned vg_builtin_digests(uint64_t size);
+
 /* Built-in signatures, for vigil_engine_signature_count. */
 size_t vg_builtin_count(void);
 

@@ -6,7 +6,8 @@ libvigil_la_SOURCES += signatures/hashdb.c signatures/hashdb.h \
 EXTRA_DIST += doc/signatures.md
 # YARA: loading and compiling, the externals convention
 libvigil_la_SOURCES += signatures/yara_rules.c signatures/yara_rules.h \
-	signatures/yara_externals.c signatures/yara_externals.h
+	signatures/yara_externals.c signatures/yara_externals.h \
+	signatures/yara_gate.c signatures/yara_gate.h
 EXTRA_DIST += doc/yara.md
 # ClamAV databases through libclamav (shares unpackers/clamav.c's pass)
 libvigil_la_SOURCES += signatures/stage_clamav.c

@@ -94,7 +94,7 @@ static const uint8_t *digest_of(const vg_digest *d, vg_hash_kind kind)
 	switch (kind) {
 	case VG_HASH_MD5: return (d->have & VG_DIGEST_MD5) ? d->md5 : NULL;
 	case VG_HASH_SHA1: return (d->have & VG_DIGEST_SHA1) ? d->sha1 : NULL;
-	case VG_HASH_SHA256: return d->sha256;
+	case VG_HASH_SHA256: return (d->have & VG_DIGEST_SHA256) ? d->sha256 : NULL;
 	}
 	return NULL;
 }
@@ -188,7 +188,8 @@ static unsigned hash_digests(const vigil_engine *e, uint64_t size)
 	if (!st)
 		return 0;
 	return vg_hashdb_digests(st->sigs, size) |
-	       vg_hashdb_digests(st->allow, size);
+	       vg_hashdb_digests(st->allow, size) |
+	       (st->builtins ? vg_builtin_digests(size) : 0);
 }
 
 const vg_stage vg_stage_hash = {

@@ -2,6 +2,7 @@
  * stage_yara.c - the YARA stage: scans each layer's bytes, already in
  * memory, with every loaded rule set through one YR_SCANNER per set and
  * per vigil scanner, setting the external variables for each object.
+ * Sets of MZ-gated rule files are skipped for objects not starting "MZ".
  * Loading and compiling live in yara_rules.c; see doc/yara.md.
  */
 #include "config.h"
@@ -13,6 +14,7 @@
 #include <strings.h>
 
 #include "signatures/yara_externals.h"
+#include "signatures/yara_gate.h"
 #include "signatures/yara_rules.h"
 
 /* Per vigil scanner: one YR_SCANNER per rule set, and the object being
@@ -197,6 +199,7 @@ static vigil_error yara_scan_layer(vg_ctx *ctx, const vg_layer *layer,
 	yara_scan *s = state;
 	const char *name = layer->name ? layer->name : "";
 	const char *values[VG_YX_COUNT];
+	int mz;
 
 	if (!s)
 		return VIGIL_OK;
@@ -211,11 +214,15 @@ static vigil_error yara_scan_layer(vg_ctx *ctx, const vg_layer *layer,
 	s->ctx = ctx;
 	s->layer = layer;
 	s->too_many = 0;
+	mz = vg_yara_is_mz(layer->data, layer->size);
 	for (size_t i = 0; i < s->nscanners && !ctx->stop; i++) {
-		vigil_error err = set_externals(s, i, values);
+		vigil_error err;
 		int rc;
 
-		if (err != VIGIL_OK)
+		/* none of this set's rules can match (yara_gate.h) */
+		if (s->y->sets[i].mz_only && !mz)
+			continue;
+		if ((err = set_externals(s, i, values)) != VIGIL_OK)
 			return err;
 		s->set = &s->y->sets[i];
 		s->err = VIGIL_OK;

@@ -1,7 +1,8 @@
 /*
- * yara_rules.c - loading YARA rules: sources through one YR_COMPILER,
- * compiled files through yr_rules_load_stream, and libyara's process-wide
- * set-up shared by every engine.
+ * yara_rules.c - loading YARA rules: sources through two YR_COMPILERs
+ * (MZ-gated files and the rest, yara_gate.h), compiled files through
+ * yr_rules_load_stream, and libyara's process-wide set-up shared by
+ * every engine.
  */
 #include "config.h"
 
@@ -12,7 +13,11 @@
 #include <string.h>
 
 #include "signatures/yara_externals.h"
+#include "signatures/yara_gate.h"
 #include "signatures/yara_rules.h"
+
+/* Rule files are read whole to classify them; none is near this big. */
+#define MAX_SOURCE_BYTES ((size_t)256 << 20)
 
 /*
  * libyara keeps process-wide state (yr_initialize / yr_finalize) behind a
@@ -78,7 +83,8 @@ static unsigned declared_externals(const YR_RULES *rules)
 	return mask;
 }
 
-static vigil_error add_set(vigil_engine *e, vg_yara *y, YR_RULES *rules)
+static vigil_error add_set(vigil_engine *e, vg_yara *y, YR_RULES *rules,
+                           int mz_only)
 {
 	if (y->nsets == y->sets_cap) {
 		size_t ncap = y->sets_cap ? y->sets_cap * 2 : 4;
@@ -93,6 +99,7 @@ static vigil_error add_set(vigil_engine *e, vg_yara *y, YR_RULES *rules)
 	y->sets[y->nsets++] = (vg_yara_set){
 		.rules = rules,
 		.externals = declared_externals(rules),
+		.mz_only = mz_only,
 	};
 	return VIGIL_OK;
 }
@@ -130,7 +137,7 @@ static void ignore_compile_msg(int level, const char *file, int line,
 	(void)user_data;
 }
 
-static vigil_error compiler_new(vigil_engine *e, vg_yara *y)
+static vigil_error compiler_new(vigil_engine *e, vg_yara *y, int kind)
 {
 	YR_COMPILER *c;
 
@@ -146,7 +153,7 @@ static vigil_error compiler_new(vigil_engine *e, vg_yara *y)
 			                      "cannot declare YARA externals");
 		}
 	}
-	y->compiler = c;
+	y->compilers[kind] = c;
 	return VIGIL_OK;
 }
 
@@ -163,77 +170,209 @@ static char *namespace_of(const char *path)
 	return strndup(base, n);
 }
 
-static vigil_error compile_file(vigil_engine *e, vg_yara *y, const char *path)
+/* The whole text of a source file, read once: what is classified is
+ * what is compiled. */
+static vigil_error read_source(vigil_engine *e, const char *path,
+                               char **text, size_t *len)
 {
-	compile_msg m = { .errors = 0 };
-	char *ns;
+	size_t cap = 0, n = 0;
+	char *buf = NULL;
 	FILE *f;
-	int nerr;
 
 	if (!(f = fopen(path, "re")))
 		return vg_engine_fail(e, vg_error_from_errno(errno), "%s: %s", path,
 		                      strerror(errno));
-	if (!(ns = namespace_of(path))) {
-		fclose(f);
-		return vg_engine_fail(e, VIGIL_ENOMEM, "%s: out of memory", path);
+	for (;;) {
+		size_t got;
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 64 * 1024;
+			char *nb;
+			if (cap >= MAX_SOURCE_BYTES) {
+				free(buf);
+				fclose(f);
+				return vg_engine_fail(e, VIGIL_EDATABASE,
+				                      "%s: rule file larger than %zu MiB",
+				                      path, MAX_SOURCE_BYTES >> 20);
+			}
+			if (!(nb = realloc(buf, ncap))) {
+				free(buf);
+				fclose(f);
+				return vg_engine_fail(e, VIGIL_ENOMEM, "%s: out of memory",
+				                      path);
+			}
+			buf = nb;
+			cap = ncap;
+		}
+		got = fread(buf + n, 1, cap - n, f);
+		n += got;
+		if (got == 0)
+			break;
 	}
-	yr_compiler_set_callback(y->compiler, on_compile_msg, &m);
-	nerr = yr_compiler_add_file(y->compiler, f, ns, path);
-	yr_compiler_set_callback(y->compiler, ignore_compile_msg, NULL);
-	free(ns);
+	if (ferror(f)) {
+		int err = errno;
+		free(buf);
+		fclose(f);
+		return vg_engine_fail(e, vg_error_from_errno(err), "%s: %s", path,
+		                      strerror(err));
+	}
 	fclose(f);
+	*text = buf;
+	*len = n;
+	return VIGIL_OK;
+}
+
+/* Which compiler the text goes to. */
+static int kind_of(const char *text, size_t len)
+{
+	return vg_yara_gate_mz(text, len) ? VG_YARA_MZ : VG_YARA_REST;
+}
+
+/* Compiles the text of src into its kind's compiler. */
+static vigil_error compile_text(vigil_engine *e, vg_yara *y,
+                                const vg_yara_source *src, char *text,
+                                size_t len)
+{
+	YR_COMPILER *c = y->compilers[src->kind];
+	compile_msg m = { .errors = 0 };
+	int nerr;
+
+	yr_compiler_set_callback(c, on_compile_msg, &m);
+	if (len == 0) {
+		nerr = yr_compiler_add_string(c, "", src->ns);
+	} else {
+		/* a stream over the text keeps the path in error messages */
+		FILE *f = fmemopen(text, len, "r");
+		if (!f) {
+			yr_compiler_set_callback(c, ignore_compile_msg, NULL);
+			return vg_engine_fail(e, VIGIL_ENOMEM, "%s: out of memory",
+			                      src->path);
+		}
+		nerr = yr_compiler_add_file(c, f, src->ns, src->path);
+		fclose(f);
+	}
+	yr_compiler_set_callback(c, ignore_compile_msg, NULL);
 	if (nerr == 0)
 		return VIGIL_OK;
 	/* After an error the compiler cannot take more rules: drop it and
 	 * let the next source rebuild it from the files that compiled. */
-	nerr = y->compiler->last_error;
-	yr_compiler_destroy(y->compiler);
-	y->compiler = NULL;
+	nerr = c->last_error;
+	yr_compiler_destroy(c);
+	y->compilers[src->kind] = NULL;
 	if (nerr == ERROR_INSUFFICIENT_MEMORY)
-		return vg_engine_fail(e, VIGIL_ENOMEM, "%s: out of memory", path);
+		return vg_engine_fail(e, VIGIL_ENOMEM, "%s: out of memory",
+		                      src->path);
 	return vg_engine_fail(e, VIGIL_EDATABASE, "%s",
 	                      m.errors ? m.text : "YARA compile error");
 }
 
-/* Makes a compiler holding every source accepted so far. */
-static vigil_error compiler_ready(vigil_engine *e, vg_yara *y)
+/* Compiles a source accepted before, when a compiler is rebuilt. A file
+ * classified MZ-gated must still be. */
+static vigil_error recompile(vigil_engine *e, vg_yara *y,
+                             const vg_yara_source *src)
+{
+	vigil_error err;
+	char *text;
+	size_t len;
+
+	if ((err = read_source(e, src->path, &text, &len)) != VIGIL_OK)
+		return err;
+	if (src->kind == VG_YARA_MZ && kind_of(text, len) != VG_YARA_MZ)
+		err = vg_engine_fail(e, VIGIL_EDATABASE,
+		                     "%s: changed while the rules were loading",
+		                     src->path);
+	else
+		err = compile_text(e, y, src, text, len);
+	free(text);
+	return err;
+}
+
+/* Makes the compiler of a kind, holding every source of that kind
+ * accepted so far. */
+static vigil_error compiler_ready(vigil_engine *e, vg_yara *y, int kind)
 {
 	vigil_error err;
 
-	if (y->compiler)
+	if (y->compilers[kind])
 		return VIGIL_OK;
-	if ((err = compiler_new(e, y)) != VIGIL_OK)
+	if ((err = compiler_new(e, y, kind)) != VIGIL_OK)
 		return err;
-	for (size_t i = 0; i < y->nsources; i++)
-		if ((err = compile_file(e, y, y->sources[i])) != VIGIL_OK)
+	for (size_t i = 0; i < y->nsources; i++) {
+		if (y->sources[i].kind != kind)
+			continue;
+		if ((err = recompile(e, y, &y->sources[i])) != VIGIL_OK)
 			return err;
+	}
 	return VIGIL_OK;
+}
+
+/*
+ * Files sharing a namespace (same base name) share private and global
+ * rules, so they must share a compiler: an MZ-gated file joining a
+ * namespace of the rest goes with the rest, and a file of the rest
+ * joining a gated namespace takes that namespace's files back to the
+ * rest, whose compilers are then rebuilt.
+ */
+static int settle_namespace(vg_yara *y, const char *ns, int kind)
+{
+	int demote = 0;
+
+	for (size_t i = 0; i < y->nsources; i++) {
+		if (strcmp(y->sources[i].ns, ns) != 0 || y->sources[i].kind == kind)
+			continue;
+		if (kind == VG_YARA_MZ)
+			kind = VG_YARA_REST;
+		else
+			demote = 1;
+	}
+	if (!demote)
+		return kind;
+	for (size_t i = 0; i < y->nsources; i++)
+		if (strcmp(y->sources[i].ns, ns) == 0)
+			y->sources[i].kind = VG_YARA_REST;
+	for (int k = 0; k < VG_YARA_NKINDS; k++) {
+		if (y->compilers[k])
+			yr_compiler_destroy(y->compilers[k]);
+		y->compilers[k] = NULL;
+	}
+	return VG_YARA_REST;
 }
 
 vigil_error vg_yara_add_source(vigil_engine *e, vg_yara *y, const char *path)
 {
+	vg_yara_source src = { NULL, NULL, VG_YARA_REST };
 	vigil_error err;
-	char *copy;
+	char *text = NULL;
+	size_t len;
 
 	if (y->nsources == y->sources_cap) {
 		size_t ncap = y->sources_cap ? y->sources_cap * 2 : 64;
-		char **nn = realloc(y->sources, ncap * sizeof *nn);
+		vg_yara_source *nn = realloc(y->sources, ncap * sizeof *nn);
 		if (!nn)
 			return vg_engine_fail(e, VIGIL_ENOMEM, "out of memory");
 		y->sources = nn;
 		y->sources_cap = ncap;
 	}
-	if (!(copy = strdup(path)))
-		return vg_engine_fail(e, VIGIL_ENOMEM, "out of memory");
-	err = compiler_ready(e, y);
-	if (err == VIGIL_OK)
-		err = compile_file(e, y, path);
-	if (err != VIGIL_OK) {
-		free(copy);
+	if ((err = read_source(e, path, &text, &len)) != VIGIL_OK)
 		return err;
+	src.path = strdup(path);
+	src.ns = namespace_of(path);
+	if (!src.path || !src.ns) {
+		err = vg_engine_fail(e, VIGIL_ENOMEM, "%s: out of memory", path);
+		goto out;
 	}
-	y->sources[y->nsources++] = copy;
-	return VIGIL_OK;
+	src.kind = settle_namespace(y, src.ns, kind_of(text, len));
+	err = compiler_ready(e, y, src.kind);
+	if (err == VIGIL_OK)
+		err = compile_text(e, y, &src, text, len);
+	if (err == VIGIL_OK) {
+		y->sources[y->nsources++] = src;
+		src.path = src.ns = NULL;
+	}
+out:
+	free(text);
+	free(src.path);
+	free(src.ns);
+	return err;
 }
 
 /* ------------------------------------------------------------------ */
@@ -261,7 +400,7 @@ vigil_error vg_yara_add_compiled(vigil_engine *e, vg_yara *y,
 	fclose(f);
 	switch (rc) {
 	case ERROR_SUCCESS:
-		return add_set(e, y, rules);
+		return add_set(e, y, rules, 0);
 	case ERROR_INSUFFICIENT_MEMORY:
 		return vg_engine_fail(e, VIGIL_ENOMEM, "%s: out of memory", path);
 	case ERROR_UNSUPPORTED_FILE_VERSION:
@@ -280,29 +419,52 @@ vigil_error vg_yara_add_compiled(vigil_engine *e, vg_yara *y,
 /* Freeze, count, free                                                 */
 /* ------------------------------------------------------------------ */
 
+/* Turns the sources of a kind, if any, into a set. */
+static vigil_error freeze_kind(vigil_engine *e, vg_yara *y, int kind)
+{
+	vigil_error err;
+	YR_RULES *rules;
+	size_t n = 0;
+	int rc;
+
+	for (size_t i = 0; i < y->nsources; i++)
+		n += y->sources[i].kind == kind;
+	if (n == 0)
+		return VIGIL_OK;
+	if ((err = compiler_ready(e, y, kind)) != VIGIL_OK)
+		return err;
+	rc = yr_compiler_get_rules(y->compilers[kind], &rules);
+	yr_compiler_destroy(y->compilers[kind]);
+	y->compilers[kind] = NULL;
+	if (rc != ERROR_SUCCESS)
+		return vg_engine_fail(e, VIGIL_ENOMEM,
+		                      "cannot build YARA rules (yara error %d)", rc);
+	if ((err = add_set(e, y, rules, kind == VG_YARA_MZ)) != VIGIL_OK)
+		return err;
+	for (size_t i = 0; i < y->nsources; i++)
+		if (y->sources[i].kind == kind)
+			y->sources[i].kind = -1; /* in a set now */
+	return VIGIL_OK;
+}
+
+static void free_sources(vg_yara *y)
+{
+	for (size_t i = 0; i < y->nsources; i++) {
+		free(y->sources[i].path);
+		free(y->sources[i].ns);
+	}
+	y->nsources = 0;
+}
+
 vigil_error vg_yara_freeze(vigil_engine *e, vg_yara *y)
 {
 	vigil_error err;
 
-	if (y->nsources) {
-		YR_RULES *rules;
-		int rc;
-		if ((err = compiler_ready(e, y)) != VIGIL_OK)
+	for (int k = 0; k < VG_YARA_NKINDS; k++)
+		if ((err = freeze_kind(e, y, k)) != VIGIL_OK)
 			return err;
-		rc = yr_compiler_get_rules(y->compiler, &rules);
-		yr_compiler_destroy(y->compiler);
-		y->compiler = NULL;
-		if (rc != ERROR_SUCCESS)
-			return vg_engine_fail(e, VIGIL_ENOMEM,
-			                      "cannot build YARA rules (yara error %d)",
-			                      rc);
-		if ((err = add_set(e, y, rules)) != VIGIL_OK)
-			return err;
-		/* the sources now live in the set; free the file list */
-		for (size_t i = 0; i < y->nsources; i++)
-			free(y->sources[i]);
-		y->nsources = 0;
-	}
+	/* the sources now live in the sets */
+	free_sources(y);
 	/* Rules that may read the name or owner make the cache key on them
 	 * (engine/vg.h); a set declaring none of them cannot read them. */
 	for (size_t i = 0; i < y->nsets; i++)
@@ -319,8 +481,9 @@ uint64_t vg_yara_count(const vg_yara *y)
 		return 0;
 	for (size_t i = 0; i < y->nsets; i++)
 		n += y->sets[i].rules->num_rules;
-	if (y->compiler)
-		n += y->compiler->next_rule_idx;
+	for (int k = 0; k < VG_YARA_NKINDS; k++)
+		if (y->compilers[k])
+			n += y->compilers[k]->next_rule_idx;
 	return n;
 }
 
@@ -328,10 +491,10 @@ void vg_yara_free(vg_yara *y)
 {
 	if (!y)
 		return;
-	if (y->compiler)
-		yr_compiler_destroy(y->compiler);
-	for (size_t i = 0; i < y->nsources; i++)
-		free(y->sources[i]);
+	for (int k = 0; k < VG_YARA_NKINDS; k++)
+		if (y->compilers[k])
+			yr_compiler_destroy(y->compilers[k]);
+	free_sources(y);
 	free(y->sources);
 	for (size_t i = 0; i < y->nsets; i++)
 		yr_rules_destroy(y->sets[i].rules);

@@ -1,6 +1,7 @@
 /*
  * yara_rules.h - the YARA stage's engine state: rule sources compiled
- * into one set, compiled (.yarc) files loaded as sets of their own.
+ * into two sets (files whose rules all need an "MZ" object, and the
+ * rest; doc/yara.md), compiled (.yarc) files loaded as sets of their own.
  */
 #ifndef VIGIL_YARA_RULES_H
 #define VIGIL_YARA_RULES_H
@@ -15,14 +16,25 @@
 typedef struct vg_yara_set {
 	YR_RULES *rules;
 	unsigned externals; /* bit VG_YX_*: the set declares it as a string */
+	int mz_only;        /* no rule can match unless the object is "MZ..." */
 } vg_yara_set;
 
+/* The two compilers sources go to (yara_gate.h). */
+enum { VG_YARA_REST, VG_YARA_MZ, VG_YARA_NKINDS };
+
+typedef struct vg_yara_source {
+	char *path;
+	char *ns;       /* namespace: the base name without extension */
+	int kind;       /* VG_YARA_REST or VG_YARA_MZ */
+} vg_yara_source;
+
 typedef struct vg_yara {
-	/* Sources compiled so far; NULL before the first source, and after
-	 * a source failed (a YR_COMPILER that saw an error is unusable), in
-	 * which case the next source or freeze rebuilds it from sources[]. */
-	YR_COMPILER *compiler;
-	char **sources;      /* paths of the sources that compiled */
+	/* Sources compiled so far, one compiler per kind; NULL before the
+	 * first source of that kind, and after a source failed (a
+	 * YR_COMPILER that saw an error is unusable), in which case the next
+	 * source or freeze rebuilds it from sources[]. */
+	YR_COMPILER *compilers[VG_YARA_NKINDS];
+	vg_yara_source *sources; /* the sources that compiled */
 	size_t nsources, sources_cap;
 	vg_yara_set *sets;   /* .yarc sets as loaded, then the sources' set */
 	size_t nsets, sets_cap;

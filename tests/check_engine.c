@@ -196,6 +196,11 @@ START_TEST(test_filetype)
 		{ "<!DOCTYPE html><html>", 21, "HTML" },
 		{ "#!/usr/bin/python3\nprint(1)\n", 28, "SCRIPT" },
 		{ "plain words\n", 12, "TEXT" },
+		{ "From a@b.c  Thu Jul 31 13:49:50 2008\nFrom: a@b.c\n", 49, "MAIL" },
+		{ "Received: from x\nSubject: hi\n\nbody\n", 35, "MAIL" },
+		/* Python and prose that start like mail are text */
+		{ "from os import path\nprint(path)\n", 32, "TEXT" },
+		{ "From the man page:\n  You may\n", 29, "TEXT" },
 		{ "\x00\x01\x02\x03", 4, "BINARY" },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)

@@ -67,7 +67,8 @@ static struct hexes hexes_of(const void *data, size_t size)
 	struct hexes h;
 
 	ck_assert_int_eq(vg_digest_compute(data, size,
-	                                   VG_DIGEST_MD5 | VG_DIGEST_SHA1, &d), 0);
+	                                   VG_DIGEST_MD5 | VG_DIGEST_SHA1 |
+	                                   VG_DIGEST_SHA256, &d), 0);
 	vg_hex(d.md5, 16, h.md5);
 	vg_hex(d.sha1, 20, h.sha1);
 	vg_hex(d.sha256, 32, h.sha256);
@@ -408,7 +409,7 @@ START_TEST(test_allowlist_sets_flag)
 	layer.data = (const uint8_t *)"hello world?";
 	ctx.allowlisted = 0;
 	ck_assert_int_eq(vg_digest_compute(layer.data, layer.size,
-	                 VG_DIGEST_MD5, &layer.digest), 0);
+	                 VG_DIGEST_MD5 | VG_DIGEST_SHA256, &layer.digest), 0);
 	ck_assert_int_eq(vg_stages[VG_STAGE_hash]->scan(&ctx, &layer, NULL),
 	                 VIGIL_OK);
 	ck_assert_int_eq(ctx.allowlisted, 0);
@@ -428,9 +429,9 @@ START_TEST(test_digests_hook)
 	ck_assert_ptr_nonnull(digests);
 	ck_assert_int_eq(vigil_engine_freeze(e), VIGIL_OK);
 	/* no sets: never MD5 or SHA-1, not even for clam.exe's size (the
-	 * built-ins match on SHA-256) */
+	 * built-ins match on SHA-256, asked for at that size only) */
 	ck_assert_uint_eq(digests(e, 12), 0);
-	ck_assert_uint_eq(digests(e, 544), 0);
+	ck_assert_uint_eq(digests(e, 544), VG_DIGEST_SHA256);
 	vigil_engine_free(e);
 
 	e = new_engine(0);
@@ -443,14 +444,16 @@ START_TEST(test_digests_hook)
 	ck_assert_int_eq(load_text(e, ".fp", text), VIGIL_OK);
 	free(text);
 	ck_assert_int_eq(vigil_engine_freeze(e), VIGIL_OK);
-	ck_assert_uint_eq(digests(e, 100), VG_DIGEST_MD5);
-	ck_assert_uint_eq(digests(e, 50), VG_DIGEST_MD5);     /* allowlist */
-	ck_assert_uint_eq(digests(e, 200), 0);                /* SHA-256 is free */
-	ck_assert_uint_eq(digests(e, 300), VG_DIGEST_MD5 | VG_DIGEST_SHA1);
-	ck_assert_uint_eq(digests(e, 0), 0);
-	ck_assert_uint_eq(digests(e, 99), 0);
-	ck_assert_uint_eq(digests(e, 101), 0);
-	ck_assert_uint_eq(digests(e, 1ull << 40), 0);
+	/* SHA-256 whenever a set has SHA-256 entries, whatever the size */
+	ck_assert_uint_eq(digests(e, 100), VG_DIGEST_MD5 | VG_DIGEST_SHA256);
+	ck_assert_uint_eq(digests(e, 50), VG_DIGEST_MD5 | VG_DIGEST_SHA256);
+	ck_assert_uint_eq(digests(e, 200), VG_DIGEST_SHA256);
+	ck_assert_uint_eq(digests(e, 300), VG_DIGEST_MD5 | VG_DIGEST_SHA1 |
+	                                   VG_DIGEST_SHA256);
+	ck_assert_uint_eq(digests(e, 0), VG_DIGEST_SHA256);
+	ck_assert_uint_eq(digests(e, 99), VG_DIGEST_SHA256);
+	ck_assert_uint_eq(digests(e, 101), VG_DIGEST_SHA256);
+	ck_assert_uint_eq(digests(e, 1ull << 40), VG_DIGEST_SHA256);
 	vigil_engine_free(e);
 }
 END_TEST

@@ -1,7 +1,8 @@
 /*
  * check_yara.c - the YARA stage: matches, namespaces, findings, the
  * external variables (and the verdict cache that must respect them),
- * compile errors, time limits, compiled rules, stopping, threads.
+ * compile errors, time limits, compiled rules, stopping, threads, and
+ * the split of rule files into MZ-gated ones and the rest.
  */
 #include "config.h"
 
@@ -12,12 +13,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <yara.h>
 
 #include "vigil/vigil.h"
 #include "engine/vg.h"
 #include "signatures/yara_externals.h"
+#include "signatures/yara_gate.h"
+#include "signatures/yara_rules.h"
 
 static char tmpdir[256];
 
@@ -532,6 +536,195 @@ START_TEST(test_threads)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* The MZ gate                                                         */
+/* ------------------------------------------------------------------ */
+
+static int gated(const char *src)
+{
+	return vg_yara_gate_mz(src, strlen(src));
+}
+
+START_TEST(test_gate_classifier)
+{
+	/* gated: the MZ test is a term of the top-level `and` chain */
+	ck_assert_int_eq(gated("rule a { condition: uint16(0) == 0x5a4d }"), 1);
+	ck_assert_int_eq(gated(
+		"import \"pe\"\n"
+		"rule a : t1 t2 {\n"
+		"  meta: d = \"x\" n = -1 ok = true\n"
+		"  strings: $a = \"x\" wide ascii $h = { 4D 5A [2-4] ( 90 | ?? ) }\n"
+		"    $r = /a\\/b\"c/is $x = \"y\" xor(1-2)\n"
+		"  condition: filesize < 1MB and uint16(0)==0x5A4D and\n"
+		"    ( $a or $h or $r ) and pe.number_of_sections > 1 or $x and false\n"
+		"}\n"), 0); /* a top-level `or` at the end */
+	ck_assert_int_eq(gated(
+		"rule a { strings: $a = \"x\" $b = \"y\"\n"
+		"  condition: filesize < 1MB and uint16(0)==0x5A4D and\n"
+		"    ( $a or $b ) }"), 1);
+	ck_assert_int_eq(gated("rule a { condition: uint16be ( 0 ) == 0x4D5A and true }"), 1);
+	/* a bracketed chain holding the test is a gated term too */
+	ck_assert_int_eq(gated("rule a { condition: (uint16(0) == 0x5a4d and "
+	                       "uint32(uint32(0x3c)) == 0x4550) and true }"), 1);
+	ck_assert_int_eq(gated("rule a { condition: ((uint16(0) == 0x5a4d)) }"), 1);
+	ck_assert_int_eq(gated("rule a { condition: (uint16(0) == 0x5a4d or true) and true }"), 0);
+	ck_assert_int_eq(gated("rule a { condition: (uint16(0) == 0x5a4d and true) == true }"), 0);
+	/* a top-level `or` anywhere */
+	ck_assert_int_eq(gated("rule a { condition: uint16(0) == 0x5a4d or true }"), 0);
+	ck_assert_int_eq(gated("rule a { condition: true or uint16(0) == 0x5a4d }"), 0);
+	/* `not`, and tests that are not exactly the MZ test */
+	ck_assert_int_eq(gated("rule a { condition: not uint16(0) == 0x5a4d }"), 0);
+	ck_assert_int_eq(gated("rule a { condition: not uint16(0) == 0x5a4d and true }"), 0);
+	ck_assert_int_eq(gated("rule a { condition: true and not uint16(0) == 0x5a4d }"), 0);
+	ck_assert_int_eq(gated("rule a { condition: uint16(0) != 0x5a4d }"), 0);
+	ck_assert_int_eq(gated("rule a { condition: uint16(0) == 0x5a4d + 1 }"), 0);
+	ck_assert_int_eq(gated("rule a { condition: uint16(1) == 0x5a4d }"), 0);
+	ck_assert_int_eq(gated("rule a { condition: uint16(0) == 0x4d5a }"), 0);
+	ck_assert_int_eq(gated("rule a { condition: uint16be(0) == 0x5a4d }"), 0);
+	ck_assert_int_eq(gated("rule a { condition: uint32(0) == 0x5a4d }"), 0);
+	ck_assert_int_eq(gated("rule a { condition: 1 + uint16(0) == 0x5a4d }"), 0);
+	/* the test's words in strings, regexes and comments do not count */
+	ck_assert_int_eq(gated("rule a { condition: \"uint16(0) == 0x5a4d\" == \"\" }"), 0);
+	ck_assert_int_eq(gated("rule a { strings: $a = \"uint16(0) == 0x5a4d and\" "
+	                       "condition: $a }"), 0);
+	ck_assert_int_eq(gated("rule a { condition: // uint16(0) == 0x5a4d and\n true }"), 0);
+	ck_assert_int_eq(gated("rule a { condition: /* uint16(0) == 0x5a4d and */ true }"), 0);
+	ck_assert_int_eq(gated("rule a { strings: $a = /uint16(0) == 0x5a4d/ "
+	                       "condition: $a }"), 0);
+	/* ... nor do `or`s and braces inside them */
+	ck_assert_int_eq(gated("rule a { meta: d = \"a or b } or\" strings: "
+	                       "$a = { 4D // } or\n 5A } $b = /x or }/ condition: "
+	                       "uint16(0) == 0x5a4d /* or } */ and $a and $b }"), 0);
+	ck_assert_int_eq(gated("rule a { meta: d = \"a or b } or\" strings: "
+	                       "$a = { 4D // c\n 5A /* d */ } $b = /x or }/ "
+	                       "condition: uint16(0) == 0x5a4d /* or } */ and $a "
+	                       "and $b }"), 1);
+	/* private and global rules count like the others */
+	ck_assert_int_eq(gated("private rule p { condition: uint16(0) == 0x5a4d }\n"
+	                       "global rule g { condition: uint16(0) == 0x5a4d and filesize > 2 }\n"
+	                       "rule a { condition: p and uint16(0) == 0x5a4d }"), 1);
+	ck_assert_int_eq(gated("global rule g { condition: filesize > 2 }\n"
+	                       "rule a { condition: uint16(0) == 0x5a4d }"), 0);
+	ck_assert_int_eq(gated("private rule p { condition: true }\n"
+	                       "rule a { condition: p and uint16(0) == 0x5a4d }"), 0);
+	/* one ungated rule sends the whole file to the rest */
+	ck_assert_int_eq(gated("rule a { condition: uint16(0) == 0x5a4d }\n"
+	                       "rule b { condition: filesize > 0 }"), 0);
+	/* what the classifier does not know: the safe answer */
+	ck_assert_int_eq(gated(""), 0);
+	ck_assert_int_eq(gated("import \"pe\""), 0);
+	ck_assert_int_eq(gated("include \"x.yar\"\n"
+	                       "rule a { condition: uint16(0) == 0x5a4d }"), 0);
+	ck_assert_int_eq(gated("rule a { condition: uint16(0) == 0x5a4d"), 0);
+	ck_assert_int_eq(gated("rule a { condition: uint16(0) == 0x5a4d ) }"), 0);
+	ck_assert_int_eq(gated("rule a { condition: (uint16(0) == 0x5a4d }"), 0);
+	ck_assert_int_eq(gated("rule a { strings: $a = \"x\n\" "
+	                       "condition: uint16(0) == 0x5a4d }"), 0);
+	ck_assert_int_eq(gated("rule a { strings: $a = { 4D 5A condition: "
+	                       "uint16(0) == 0x5a4d }"), 0);
+	ck_assert_int_eq(gated("rule a { condition: uint16(0) == 0x5a4d /* }"), 0);
+	/* the length bounds the text: the rule's end is past it */
+	ck_assert_int_eq(vg_yara_gate_mz("rule a { condition: uint16(0) == 0x5a4d }",
+	                                 40), 0);
+	ck_assert_int_eq(vg_yara_is_mz((const unsigned char *)"MZ", 2), 1);
+	ck_assert_int_eq(vg_yara_is_mz((const unsigned char *)"MZ", 1), 0);
+	ck_assert_int_eq(vg_yara_is_mz((const unsigned char *)"ZM", 2), 0);
+}
+END_TEST
+
+/* How many of the frozen engine's sets are MZ-only, and how many not. */
+static void count_sets(vigil_engine *e, size_t *mz, size_t *rest)
+{
+	const vg_yara *y = e->stage_state[VG_STAGE_yara];
+
+	*mz = *rest = 0;
+	ck_assert_ptr_nonnull(y);
+	for (size_t i = 0; i < y->nsets; i++)
+		(*(y->sets[i].mz_only ? mz : rest))++;
+}
+
+static const char gated_rules[] =
+	"global rule g { condition: uint16(0) == 0x5a4d and filesize > 6 }\n"
+	"private rule p { strings: $a = \"evil\" condition: uint16(0) == 0x5a4d and $a }\n"
+	"rule Exe { condition: uint16(0) == 0x5a4d and p }\n";
+static const char plain_rules[] =
+	"rule Any { strings: $a = \"evil\" condition: $a }\n";
+
+START_TEST(test_gate_split)
+{
+	char a[512], b[512];
+	snprintf(a, sizeof a, "%s", write_text("gated.yar", "%s", gated_rules));
+	snprintf(b, sizeof b, "%s", write_text("plain.yar", "%s", plain_rules));
+	const char *paths[] = { a, b, NULL };
+	vigil_engine *e = engine_with(paths);
+	vigil_scanner *s = NULL;
+	vigil_result *r;
+	size_t mz, rest;
+
+	ck_assert_int_eq(vigil_engine_freeze(e), VIGIL_OK);
+	ck_assert_uint_eq(vigil_engine_signature_count(e), 4);
+	count_sets(e, &mz, &rest);
+	ck_assert_uint_eq(mz, 1);
+	ck_assert_uint_eq(rest, 1);
+	ck_assert_int_eq(vigil_scanner_new(e, &s), VIGIL_OK);
+	/* an MZ object: both sets */
+	r = scan_mem(s, "MZ evil", NULL);
+	ck_assert_uint_eq(vigil_result_finding_count(r), 3);
+	ck_assert_ptr_nonnull(find(r, "gated:g"));
+	ck_assert_ptr_nonnull(find(r, "gated:Exe"));
+	ck_assert_ptr_nonnull(find(r, "plain:Any"));
+	vigil_result_free(r);
+	/* the global rule (filesize > 6) still holds inside the gated set */
+	r = scan_mem(s, "MZevil", NULL);
+	ck_assert_uint_eq(vigil_result_finding_count(r), 1);
+	ck_assert_ptr_nonnull(find(r, "plain:Any"));
+	vigil_result_free(r);
+	/* not MZ: the rest only, which still matches */
+	r = scan_mem(s, "ZM evil", NULL);
+	ck_assert_uint_eq(vigil_result_finding_count(r), 1);
+	ck_assert_ptr_nonnull(find(r, "plain:Any"));
+	vigil_result_free(r);
+	r = scan_mem(s, "M", NULL);
+	ck_assert_uint_eq(vigil_result_finding_count(r), 0);
+	vigil_result_free(r);
+	vigil_scanner_free(s);
+	vigil_engine_free(e);
+}
+END_TEST
+
+/* Files of one namespace share a compiler: a gated file followed by an
+ * ungated one of the same base name both go to the rest, and the gated
+ * file's global rule keeps applying to the other file's rules. */
+START_TEST(test_gate_namespace)
+{
+	char a[512], b[512], dir[300];
+	snprintf(a, sizeof a, "%s", write_text("same.yar",
+		"global rule g { condition: uint16(0) == 0x5a4d }\n"));
+	snprintf(dir, sizeof dir, "%s/sub", tmpdir);
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	snprintf(b, sizeof b, "%s", write_text("sub/same.yar", "%s", plain_rules));
+	const char *paths[] = { a, b, NULL };
+	vigil_engine *e = engine_with(paths);
+	vigil_scanner *s = NULL;
+	vigil_result *r;
+	size_t mz, rest;
+
+	ck_assert_int_eq(vigil_engine_freeze(e), VIGIL_OK);
+	count_sets(e, &mz, &rest);
+	ck_assert_uint_eq(mz, 0);
+	ck_assert_uint_eq(rest, 1);
+	ck_assert_int_eq(vigil_scanner_new(e, &s), VIGIL_OK);
+	r = scan_mem(s, "ZM evil", NULL);
+	ck_assert_uint_eq(vigil_result_finding_count(r), 0);
+	vigil_result_free(r);
+	r = scan_mem(s, "MZ evil", NULL);
+	ck_assert_ptr_nonnull(find(r, "same:Any"));
+	vigil_result_free(r);
+	vigil_scanner_free(s);
+	vigil_engine_free(e);
+}
+END_TEST
+
 static Suite *yara_suite(void)
 {
 	Suite *s = suite_create("yara");
@@ -550,6 +743,9 @@ static Suite *yara_suite(void)
 	tcase_add_test(tc, test_timeout_incomplete);
 	tcase_add_test(tc, test_callback_stop);
 	tcase_add_test(tc, test_threads);
+	tcase_add_test(tc, test_gate_classifier);
+	tcase_add_test(tc, test_gate_split);
+	tcase_add_test(tc, test_gate_namespace);
 	suite_add_tcase(s, tc);
 	return s;
 }

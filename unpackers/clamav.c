@@ -412,24 +412,24 @@ static int clamav_magic(const uint8_t *d, size_t n)
 }
 
 /* Text that may carry a file libclamav can decode: BinHex 4, uuencode,
- * MIME parts, HTML with data: URLs or embedded objects. vigil's quick
- * type check calls some of these plain text ("<a href=data:...",
- * "From: x"); text without any of the markers is left alone, since a
- * libclamav pass costs far more than the text's other stages. The head
- * is lower-cased once and searched with memmem: a case-insensitive
- * compare at every offset cost more than the rest of the scan. */
+ * MIME parts, base64 data: URLs, embedded objects. Markers common in
+ * ordinary source and documentation ("<a ", "data:", "Content-Type:")
+ * are not enough: a libclamav pass costs far more than the text's other
+ * stages, and text whose first KiB looks like HTML is typed HTML anyway
+ * (and bid on as such). The head is lower-cased once and searched with
+ * memmem: a case-insensitive compare at every offset cost more than the
+ * rest of the scan. */
 static int encoded_text(const uint8_t *d, size_t n)
 {
 	static const char *const markers[] = {
-		"(this file must be converted with binhex", "\nbegin ",
-		"content-type:", "content-transfer-encoding:", "mime-version:",
-		"data:", "<a ", "<object", "<embed", "<iframe", "<script",
-		"<html", "{\\rt",
+		"(this file must be converted with binhex", "\nbegin 6",
+		"\nbegin 7", "content-transfer-encoding:", "mime-version:",
+		";base64,", "<object", "<embed", "<iframe",
 	};
 	char lower[4096];
 	size_t head = n < sizeof lower ? n : sizeof lower;
 
-	if (vg_match(d, head, 0, "begin ", 6))
+	if (vg_match(d, head, 0, "begin 6", 7) || vg_match(d, head, 0, "begin 7", 7))
 		return 1;
 	for (size_t i = 0; i < head; i++)
 		lower[i] = (char)tolower(d[i]);

@@ -135,7 +135,8 @@ typedef enum vigil_limit {
 	VIGIL_LIMIT_MAX_FILESIZE = 0,
 	/* YARA time per scanned object, in milliseconds. Default 10000. */
 	VIGIL_LIMIT_YARA_TIMEOUT_MS = 1,
-	/* Entries in the verdict cache; 0 turns caching off. Default 65536. */
+	/* Entries in the verdict cache; 0 turns caching off. Default 262144
+	 * (a regular file takes two: its content and its identity). */
 	VIGIL_LIMIT_CACHE_ENTRIES = 2,
 	/* Nesting depth of layers (archive in archive). Default 16. */
 	VIGIL_LIMIT_MAX_DEPTH = 3,

@@ -1,0 +1,2 @@
+include "x.yar"
+rule a { condition: uint16(0) == 0x5a4d }

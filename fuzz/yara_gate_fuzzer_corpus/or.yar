@@ -1,0 +1,1 @@
+rule a { condition: uint16(0) == 0x5a4d or true }
