@@ -39,6 +39,19 @@ struct vg_walker {
 
 	dir_id *seen;           /* --follow-symlinks: open-addressing set */
 	size_t nseen, seen_cap; /* seen_cap is 0 or a power of two */
+
+	struct pending *files;  /* this directory's files, largest first */
+	size_t nfiles, files_cap;
+};
+
+/* A regular file of the directory being read, queued after the whole
+ * directory is listed so the largest go first: with several scan
+ * threads, a big archive picked up last would leave the others idle
+ * while it alone is scanned. */
+struct pending {
+	char *name;
+	off_t size;
+	int nofollow;
 };
 
 vg_walker *vg_walker_new(const vg_walk_opts *opts, const vg_walk_ops *ops,
@@ -68,6 +81,7 @@ void vg_walker_free(vg_walker *w)
 	free(w->stack);
 	free(w->path);
 	free(w->seen);
+	free(w->files);
 	pcre2_match_data_free(w->md);
 	free(w);
 }
@@ -179,6 +193,57 @@ static unsigned char type_of_mode(mode_t m)
 	                                                             : DT_UNKNOWN;
 }
 
+/* Queues a regular file; st is its stat when already known. */
+static int defer_file(vg_walker *w, int dfd, const char *name,
+                      const struct stat *st)
+{
+	struct stat own;
+	struct pending *p;
+
+	if (w->nfiles == w->files_cap) {
+		size_t cap = w->files_cap ? w->files_cap * 2 : 64;
+		struct pending *grown = realloc(w->files, cap * sizeof *grown);
+		if (!grown)
+			return -1;
+		w->files = grown;
+		w->files_cap = cap;
+	}
+	if (!st)
+		st = fstatat(dfd, name, &own, 0) == 0 ? &own : NULL;
+	p = &w->files[w->nfiles];
+	if (!(p->name = strdup(name)))
+		return -1;
+	p->size = st ? st->st_size : 0;
+	p->nofollow = !w->opts->follow_symlinks;
+	w->nfiles++;
+	return 0;
+}
+
+static int larger_first(const void *a, const void *b)
+{
+	const struct pending *x = a, *y = b;
+	return (x->size < y->size) - (x->size > y->size);
+}
+
+/* Hands this directory's files to the scanner, largest first. */
+static int flush_files(vg_walker *w, const char *dir, size_t dlen, int r)
+{
+	qsort(w->files, w->nfiles, sizeof *w->files, larger_first);
+	for (size_t i = 0; i < w->nfiles; i++) {
+		size_t len;
+		if (r == 0) {
+			if (!(len = join(w, dir, dlen, w->files[i].name)))
+				r = -1;
+			else if (w->ops->file(w->ud, w->path, len,
+			                      w->files[i].nofollow) || stopped(w))
+				r = 1;
+		}
+		free(w->files[i].name);
+	}
+	w->nfiles = 0;
+	return r;
+}
+
 /* One directory entry: 0 to go on, 1 to stop, -1 on ENOMEM. */
 static int visit_entry(vg_walker *w, int dfd, const char *dir, size_t dlen,
                        const struct dirent *de)
@@ -211,7 +276,7 @@ static int visit_entry(vg_walker *w, int dfd, const char *dir, size_t dlen,
 	}
 	switch (type) {
 	case DT_REG:
-		return w->ops->file(w->ud, w->path, len, !o->follow_symlinks) ? 1 : 0;
+		return defer_file(w, dfd, de->d_name, type == de->d_type ? NULL : &st);
 	case DT_DIR:
 		return push_dir(w, w->path, len);
 	default:
@@ -283,6 +348,7 @@ static int read_dir(vg_walker *w, const char *path, int is_root)
 		    (r = stopped(w)) != 0)
 			break;
 	}
+	r = flush_files(w, path, dlen, r);
 	closedir(d);
 	/* the stack pops last-in first: reverse this directory's part so
 	 * subdirectories are read in the order they were listed */

@@ -53,5 +53,6 @@ EXTRA_DIST += $(VG_CLI_TESTS)
 
 # YARA: the same matches as the yara command; signature-base rules that
 # read the filename and extension externals, through `vigil scan`
-TESTS += tests/yara_vs_cli.sh tests/yara_signature_base.sh
-EXTRA_DIST += tests/yara_vs_cli.sh tests/yara_signature_base.sh
+TESTS += tests/yara_vs_cli.sh tests/yara_signature_base.sh tests/yara_gate_vs_cli.sh
+EXTRA_DIST += tests/yara_vs_cli.sh tests/yara_signature_base.sh \
+	tests/yara_gate_vs_cli.sh

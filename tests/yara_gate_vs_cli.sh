@@ -52,13 +52,13 @@ for p in paths:
         if not strings:
             continue
         rnd.shuffle(strings)
-        body = b"\n".join(strings[: rnd.choice([1, 2, 4, 50])]) + b"\n"
+        body = b"\n".join(strings[: rnd.choice([1, 3, 50, 50])]) + b"\n"
         base = "%s_%d" % (os.path.basename(p).split(".")[0], i)
         for tag, head in (("mz", pe_header()), ("zm", b"ZM" + pe_header()[2:])):
             with open(os.path.join(out, base + "." + tag), "wb") as f:
                 f.write(head + body)
         n += 1
-        if n % 3:
+        if n % 2:
             break   # most files: their first rule with strings only
 for i in range(8):
     size = rnd.choice([0, 1, 2, 3, 4096])
@@ -109,7 +109,7 @@ mz_only = sum(1 for n in want if n.endswith(".mz")
               for r in want[n] - want.get(n[:-3] + ".zm", set()))
 print("%d files, %d rule matches by yara, %d only with MZ, %d files differ"
       % (len(want), sum(len(v) for v in want.values()), mz_only, bad))
-if mz_only < 50:
+if mz_only < 40:
     print("too few MZ-only matches: the corpus is wrong")
     bad += 1
 sys.exit(1 if bad else 0)

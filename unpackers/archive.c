@@ -288,13 +288,40 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* What neither libarchive nor libclamav read (recovered[i] set for the
+ * failed members libclamav did read) makes the result INCOMPLETE. */
+static vigil_error report_unread(walk *w, const unsigned char *recovered)
+{
+	vigil_error err = VIGIL_OK;
+	char why[320];
+
+	if (w->truncated && w->members > 0) {
+		snprintf(why, sizeof why, "archive damaged after %d entries: %s",
+		         w->members, w->why);
+		err = vg_member_damaged(w->ctx, w->layer, NULL, why);
+	}
+	for (size_t i = 0; !err && i < w->failed.n; i++) {
+		if (recovered && recovered[i])
+			continue;
+		snprintf(why, sizeof why, "member could not be decoded: %s",
+		         w->why);
+		err = vg_member_damaged(w->ctx, w->layer, w->failed.v[i], why);
+	}
+	return err;
+}
+
 /* libclamav reads what libarchive could not; what neither reads leaves
  * the result INCOMPLETE. */
 static vigil_error fallback(walk *w)
 {
 	vg_clamav_skip skip;
 	vigil_error err;
-	char why[320];
+
+	/* A 7z that libarchive read in part has a member coded with a
+	 * method or filter libclamav's 7z reader lacks too: a second pass
+	 * would inflate the whole solid stream again for nothing. */
+	if (w->layer->type == VG_FT_SEVENZIP && w->members > 0)
+		return report_unread(w, NULL);
 
 	/* qsort wants a real array even for zero elements */
 	if (w->done.n)
@@ -307,20 +334,8 @@ static vigil_error fallback(walk *w)
 		.nwanted = w->failed.n,
 	};
 	err = vg_clamav_unpack(w->ctx, w->layer, &skip);
-	if (err != VIGIL_OK || w->ctx->stop)
-		return err;
-	if (w->truncated && w->members > 0) {
-		snprintf(why, sizeof why, "archive damaged after %d entries: %s",
-		         w->members, w->why);
-		err = vg_member_damaged(w->ctx, w->layer, NULL, why);
-	}
-	for (size_t i = 0; !err && i < w->failed.n; i++) {
-		if (skip.recovered && skip.recovered[i])
-			continue;
-		snprintf(why, sizeof why, "member could not be decoded: %s",
-		         w->why);
-		err = vg_member_damaged(w->ctx, w->layer, w->failed.v[i], why);
-	}
+	if (err == VIGIL_OK && !w->ctx->stop)
+		err = report_unread(w, skip.recovered);
 	free(skip.recovered);
 	return err;
 }
