@@ -317,7 +317,8 @@ static int settle_namespace(vg_yara *y, const char *ns, int kind)
 	int demote = 0;
 
 	for (size_t i = 0; i < y->nsources; i++) {
-		if (strcmp(y->sources[i].ns, ns) != 0 || y->sources[i].kind == kind)
+		if (y->sources[i].kind < 0 || y->sources[i].kind == kind ||
+		    strcmp(y->sources[i].ns, ns) != 0)
 			continue;
 		if (kind == VG_YARA_MZ)
 			kind = VG_YARA_REST;
@@ -327,7 +328,7 @@ static int settle_namespace(vg_yara *y, const char *ns, int kind)
 	if (!demote)
 		return kind;
 	for (size_t i = 0; i < y->nsources; i++)
-		if (strcmp(y->sources[i].ns, ns) == 0)
+		if (y->sources[i].kind >= 0 && strcmp(y->sources[i].ns, ns) == 0)
 			y->sources[i].kind = VG_YARA_REST;
 	for (int k = 0; k < VG_YARA_NKINDS; k++) {
 		if (y->compilers[k])

@@ -25,7 +25,7 @@ enum { VG_YARA_REST, VG_YARA_MZ, VG_YARA_NKINDS };
 typedef struct vg_yara_source {
 	char *path;
 	char *ns;       /* namespace: the base name without extension */
-	int kind;       /* VG_YARA_REST or VG_YARA_MZ */
+	int kind;       /* VG_YARA_REST, VG_YARA_MZ; -1 once in a set */
 } vg_yara_source;
 
 typedef struct vg_yara {
@@ -36,7 +36,7 @@ typedef struct vg_yara {
 	YR_COMPILER *compilers[VG_YARA_NKINDS];
 	vg_yara_source *sources; /* the sources that compiled */
 	size_t nsources, sources_cap;
-	vg_yara_set *sets;   /* .yarc sets as loaded, then the sources' set */
+	vg_yara_set *sets;   /* .yarc sets as loaded, then the sources' two */
 	size_t nsets, sets_cap;
 	int lib_ref;         /* holds a reference on libyara */
 } vg_yara;
@@ -44,16 +44,18 @@ typedef struct vg_yara {
 /* The state of engine e, created on first use; NULL on ENOMEM. */
 vg_yara *vg_yara_get(vigil_engine *e);
 
-/* Compiles a .yar/.yara file into the sources' set, in a namespace named
- * after its base name. VIGIL_EDATABASE names file:line on a bad rule. */
+/* Compiles a .yar/.yara file, in a namespace named after its base name,
+ * into the MZ-gated set or the rest as yara_gate.h classifies its text.
+ * VIGIL_EDATABASE names file:line on a bad rule. */
 vigil_error vg_yara_add_source(vigil_engine *e, vg_yara *y, const char *path);
 
 /* Loads a .yarc file written by yarac or yr_rules_save as its own set. */
 vigil_error vg_yara_add_compiled(vigil_engine *e, vg_yara *y,
                                  const char *path);
 
-/* Turns the sources into a set; sets e->cache_keys_name if any set
- * declares an external the rules could read. */
+/* Turns the sources into sets (the gated files', the rest's); sets
+ * e->cache_keys_name if any set declares an external the rules could
+ * read. */
 vigil_error vg_yara_freeze(vigil_engine *e, vg_yara *y);
 
 /* Rules loaded so far, compiled or not. */
