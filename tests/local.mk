@@ -3,7 +3,7 @@
 # $top_builddir and $VIGIL_SHARED set). Unit tests link the static
 # library, so they can test internals. Add a unit test with four lines
 # as below.
-EXTRA_DIST += tests/run_all.sh tests/lib.sh
+EXTRA_DIST += tests/run_all.sh tests/lib.sh tests/yara_matches.py
 dist_check_SCRIPTS += tests/api_sync.sh
 TESTS += tests/api_sync.sh
 

@@ -84,25 +84,10 @@ rc=$?
 [ "$rc" -le 1 ] || fail "vigil scan: exit $rc: $(head -c 500 "$scratch/vigil.err")"
 
 /usr/bin/python3 - "$scratch/yara.out" "$scratch/vigil.out" "$corpus" <<'PY' || fail "matches differ"
-import json, os, sys
-yara_out, vigil_out, corpus = sys.argv[1:4]
-want = {n: set() for n in os.listdir(corpus)}
-for line in open(yara_out):
-    rule, path = line.rstrip("\n").split(" ", 1)
-    want[os.path.basename(path)].add(rule)
-got = {n: set() for n in os.listdir(corpus)}
-for line in open(vigil_out):
-    o = json.loads(line)
-    if o.get("summary"):
-        continue
-    for f in o.get("findings", []):
-        if f["stage"] == "yara" and f["layer"] == "":
-            got[os.path.basename(o["path"])].add(f["name"])
-bad = 0
-for n in sorted(want):
-    if want[n] != got[n]:
-        bad += 1
-        print("DIFF %s: yara %s vigil %s" % (n, sorted(want[n]), sorted(got[n])))
+import os, sys
+sys.path.insert(0, os.path.join(os.environ["top_srcdir"], "tests"))
+from yara_matches import compare
+want, got, bad = compare(*sys.argv[1:4])
 # rules yara matched on an MZ twin but not on its "ZM" twin: the gated
 # kind; without enough of them the comparison proves little
 mz_only = sum(1 for n in want if n.endswith(".mz")

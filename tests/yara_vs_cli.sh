@@ -106,26 +106,10 @@ rc=$?
 
 # Compare rule matches file by file.
 /usr/bin/python3 - "$scratch/yara.out" "$scratch/vigil.out" "$corpus" <<'EOF' || fail "matches differ"
-import json, os, sys
-yara_out, vigil_out, corpus = sys.argv[1:4]
-want = {n: set() for n in os.listdir(corpus)}
-for line in open(yara_out):
-    rule, path = line.rstrip("\n").split(" ", 1)
-    want[os.path.basename(path)].add(rule)
-got = {n: set() for n in os.listdir(corpus)}
-for line in open(vigil_out):
-    o = json.loads(line)
-    if o.get("summary"):
-        continue
-    name = os.path.basename(o["path"])
-    for f in o.get("findings", []):
-        if f["stage"] == "yara" and f["layer"] == "":
-            got[name].add(f["name"])
-bad = 0
-for n in sorted(want):
-    if want[n] != got[n]:
-        bad += 1
-        print("DIFF %s: yara %s vigil %s" % (n, sorted(want[n]), sorted(got[n])))
+import os, sys
+sys.path.insert(0, os.path.join(os.environ["top_srcdir"], "tests"))
+from yara_matches import compare
+want, got, bad = compare(*sys.argv[1:4])
 hits = sum(len(v) for v in want.values())
 print("%d files, %d rule matches by yara, %d files differ" % (len(want), hits, bad))
 # the crafted files must hit, or the comparison proves nothing
