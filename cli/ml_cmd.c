@@ -141,7 +141,8 @@ static void summary(const ml_opts *o, double *sl, size_t n)
 	double pos = 0, neg = 0, rank_sum = 0;
 	size_t tpm = 0, tps = 0, fpm = 0, fps = 0;
 
-	qsort(sl, n, 2 * sizeof(double), cmp_score);
+	if (n > 1)
+		qsort(sl, n, 2 * sizeof(double), cmp_score);
 	for (size_t i = 0; i < n;) {
 		size_t j = i;
 		while (j < n && sl[2 * j] == sl[2 * i])

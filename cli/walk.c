@@ -228,7 +228,8 @@ static int larger_first(const void *a, const void *b)
 /* Hands this directory's files to the scanner, largest first. */
 static int flush_files(vg_walker *w, const char *dir, size_t dlen, int r)
 {
-	qsort(w->files, w->nfiles, sizeof *w->files, larger_first);
+	if (w->nfiles > 1)
+		qsort(w->files, w->nfiles, sizeof *w->files, larger_first);
 	for (size_t i = 0; i < w->nfiles; i++) {
 		size_t len;
 		if (r == 0) {

@@ -170,7 +170,7 @@ static vigil_error load_dir(vigil_engine *e, const char *path)
 		sprintf(names[n++], "%s/%s", path, de->d_name);
 	}
 	closedir(d);
-	if (!err)
+	if (!err && n > 1)
 		qsort(names, n, sizeof *names, name_cmp);
 	for (size_t i = 0; i < n; i++) {
 		struct stat st;
