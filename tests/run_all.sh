@@ -87,8 +87,13 @@ fuzz_all() {
 step "make check" check_in build
 step "make check (ASan+UBSan)" check_in build-asan --enable-sanitizers
 step "fuzz (${fuzz_seconds}s per target)" fuzz_all
+distcheck() {
+	make -C build -j"$jobs" distcheck >build/distcheck.out 2>&1 ||
+		{ tail -n 40 build/distcheck.out; return 1; }
+}
+
 if [ "${VIGIL_SKIP_DISTCHECK:-}" != 1 ]; then
-	step "make distcheck" make -C build -j"$jobs" distcheck >/dev/null
+	step "make distcheck" distcheck
 fi
 echo "steps: $passed passed, $failed failed"
 # a failed step with no failed test in it (a build error) still fails
