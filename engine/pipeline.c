@@ -37,10 +37,26 @@ vigil_error vg_report(vg_ctx *ctx, const vg_layer *layer, const char *stage,
 	return VIGIL_OK;
 }
 
+/* 1 when this object's result already names the limit. */
+static int limit_reported(const vg_ctx *ctx, const char *limit_name)
+{
+	const vigil_result *r = ctx->result;
+
+	for (size_t i = 0; i < r->nfindings; i++)
+		if (strcmp(r->findings[i].stage, "limit") == 0 &&
+		    strcmp(r->findings[i].name, limit_name) == 0)
+			return 1;
+	return 0;
+}
+
 vigil_error vg_limit_hit(vg_ctx *ctx, const vg_layer *layer,
                          const char *limit_name, const char *reason)
 {
 	ctx->incomplete = 1;
+	/* a bomb hits the same limit in each of its thousands of members;
+	 * the first hit says all there is to say */
+	if (limit_reported(ctx, limit_name))
+		return VIGIL_OK;
 	return vg_report(ctx, layer, "limit", limit_name, VIGIL_INCOMPLETE, 0.0,
 	                 reason);
 }
@@ -49,11 +65,7 @@ int vg_ctx_timed_out(vg_ctx *ctx, const vg_layer *layer)
 {
 	if (!ctx->budget.deadline_us || vg_now_us() < ctx->budget.deadline_us)
 		return 0;
-	if (!ctx->timed_out) {
-		ctx->timed_out = 1;
-		vg_limit_hit(ctx, layer, "Limit.ScanTime",
-		             "time per object exceeded");
-	}
+	vg_limit_hit(ctx, layer, "Limit.ScanTime", "time per object exceeded");
 	return 1;
 }
 

@@ -176,7 +176,6 @@ typedef struct vg_ctx {
 	int stop;            /* a callback asked to stop, or a limit ended
 	                      * the whole object: scan nothing more */
 	int incomplete;      /* set when any limit was hit */
-	int timed_out;       /* the time limit was hit and recorded */
 	uint64_t name_key[2];    /* mixed into content_key (see cache_keys_name) */
 	uint64_t content_key[2]; /* top-level cache key, set by the pipeline */
 	int allowlisted;     /* set by the allowlist for the current layer */
@@ -193,7 +192,8 @@ vigil_error vg_report(vg_ctx *ctx, const vg_layer *layer, const char *stage,
 
 /*
  * Records that a limit stopped part of the scan: an INCOMPLETE finding
- * from stage "limit" named e.g. "Limit.MaxDepth" with the reason.
+ * from stage "limit" named e.g. "Limit.MaxDepth" with the reason, once
+ * per limit per top-level object (later hits only mark it incomplete).
  */
 vigil_error vg_limit_hit(vg_ctx *ctx, const vg_layer *layer,
                          const char *limit_name, const char *reason);

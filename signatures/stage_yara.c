@@ -25,7 +25,6 @@ typedef struct yara_scan {
 	const vg_layer *layer;
 	const vg_yara_set *set;      /* the set being scanned */
 	vigil_error err;             /* first error met in the callback */
-	int too_many;                /* Limit.YaraTooManyMatches recorded */
 	char *ext;                   /* the extension external, reused */
 	size_t ext_cap;
 	size_t nscanners;
@@ -73,9 +72,6 @@ static int on_too_many_matches(yara_scan *s, const YR_STRING *str)
 	const YR_RULE *rule = &s->set->rules->rules_table[str->rule_idx];
 	char reason[512];
 
-	if (s->too_many)
-		return CALLBACK_CONTINUE;
-	s->too_many = 1;
 	snprintf(reason, sizeof reason,
 	         "string %s of YARA rule %s:%s matched more than %d times; "
 	         "later matches were skipped", str->identifier, rule->ns->name,
@@ -213,7 +209,6 @@ static vigil_error yara_scan_layer(vg_ctx *ctx, const vg_layer *layer,
 
 	s->ctx = ctx;
 	s->layer = layer;
-	s->too_many = 0;
 	mz = vg_yara_is_mz(layer->data, layer->size);
 	for (size_t i = 0; i < s->nscanners && !ctx->stop; i++) {
 		vigil_error err;
@@ -241,10 +236,8 @@ static vigil_error yara_scan_layer(vg_ctx *ctx, const vg_layer *layer,
 				return err;
 			break;
 		case ERROR_TOO_MANY_MATCHES:
-			if (!s->too_many)
-				err = vg_limit_hit(ctx, layer, "Limit.YaraTooManyMatches",
-				                   "a YARA string matched too many times");
-			s->too_many = 1;
+			err = vg_limit_hit(ctx, layer, "Limit.YaraTooManyMatches",
+			                   "a YARA string matched too many times");
 			if (err != VIGIL_OK)
 				return err;
 			break;

@@ -41,35 +41,23 @@ static vigil_error report_member(vg_ctx *ctx, const vg_layer *parent,
 		snprintf(path, len, "%s", pp);
 	at = *parent;
 	at.layer_path = path;
-	if (v == VIGIL_INCOMPLETE)
-		ctx->incomplete = 1;
-	err = vg_report(ctx, &at, stage, finding, v, 0.0, detail);
+	if (strcmp(stage, "limit") == 0) {
+		err = vg_limit_hit(ctx, &at, finding, detail);
+	} else {
+		if (v == VIGIL_INCOMPLETE)
+			ctx->incomplete = 1;
+		err = vg_report(ctx, &at, stage, finding, v, 0.0, detail);
+	}
 	free(path);
 	return err;
-}
-
-/* 1 when this object's result already names the limit: a bomb hits
- * the same limit in every one of its thousands of members, and the
- * first hit says all there is to say. */
-static int limit_reported(const vg_ctx *ctx, const char *limit)
-{
-	const vigil_result *r = ctx->result;
-
-	for (size_t i = 0; i < r->nfindings; i++)
-		if (strcmp(r->findings[i].stage, "limit") == 0 &&
-		    strcmp(r->findings[i].name, limit) == 0)
-			return 1;
-	return 0;
 }
 
 static vg_member_status member_limit(vg_member *m, const char *limit,
                                      const char *reason,
                                      vg_member_status status)
 {
-	m->ctx->incomplete = 1;
-	if (!limit_reported(m->ctx, limit))
-		report_member(m->ctx, m->parent, m->name, "limit", limit,
-		              VIGIL_INCOMPLETE, reason);
+	report_member(m->ctx, m->parent, m->name, "limit", limit,
+	              VIGIL_INCOMPLETE, reason);
 	m->status = status;
 	return status;
 }
