@@ -106,6 +106,33 @@ START_TEST(test_scan_mem_empty)
 }
 END_TEST
 
+START_TEST(test_max_filesize)
+{
+	vigil_engine *e = NULL;
+	vigil_scanner *s = NULL;
+	vigil_result *r = NULL;
+	char path[] = "/tmp/vigil-big-XXXXXX";
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "0123456789", 10), 10);
+	ck_assert_int_eq(vigil_engine_new(&e), VIGIL_OK);
+	ck_assert_int_eq(vigil_engine_set_limit(e, VIGIL_LIMIT_MAX_FILESIZE, 9), VIGIL_OK);
+	ck_assert_int_eq(vigil_engine_freeze(e), VIGIL_OK);
+	ck_assert_int_eq(vigil_scanner_new(e, &s), VIGIL_OK);
+	ck_assert_int_eq(vigil_scan_mem(s, "0123456789", 10, "m", &r), VIGIL_ETOOLARGE);
+	ck_assert_ptr_null(r);
+	ck_assert_int_eq(vigil_scan_path(s, path, &r), VIGIL_ETOOLARGE);
+	ck_assert_ptr_nonnull(strstr(vigil_scanner_last_error(s), "size limit"));
+	ck_assert_int_eq(vigil_scan_mem(s, "012345678", 9, "m", &r), VIGIL_OK);
+	vigil_result_free(r);
+	close(fd);
+	unlink(path);
+	vigil_scanner_free(s);
+	vigil_engine_free(e);
+}
+END_TEST
+
 START_TEST(test_scan_path_errors_and_cache)
 {
 	vigil_engine *e = frozen_engine();
@@ -239,6 +266,7 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, test_load_errors);
 	tcase_add_test(tc, test_strerror_all);
 	tcase_add_test(tc, test_scan_mem_empty);
+	tcase_add_test(tc, test_max_filesize);
 	tcase_add_test(tc, test_scan_path_errors_and_cache);
 	tcase_add_test(tc, test_scan_pipe);
 	tcase_add_test(tc, test_version);

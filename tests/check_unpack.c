@@ -259,6 +259,93 @@ START_TEST(test_encrypted_member)
 }
 END_TEST
 
+/* How many findings carry this exact name. */
+static size_t count(const vigil_result *r, const char *name)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < vigil_result_finding_count(r); i++)
+		n += strcmp(vigil_finding_name(vigil_result_finding(r, i)), name) == 0;
+	return n;
+}
+
+START_TEST(test_extracted_limit)
+{
+	static uint8_t blob[5000];
+	member m[] = { { "a", blob, sizeof blob }, { "b", blob, sizeof blob },
+	               { "c", blob, sizeof blob } };
+	built zip = build("zip", NULL, NULL, m, 3);
+	vigil_result *r = scan_with(&zip, "x.zip", VIGIL_LIMIT_MAX_EXTRACTED,
+	                            8000, (vigil_option)-1);
+
+	ck_assert_uint_eq(count(r, "Limit.MaxExtracted"), 1);
+	ck_assert_int_eq(vigil_result_verdict(r), VIGIL_INCOMPLETE);
+	vigil_result_free(r);
+	free(zip.data);
+}
+END_TEST
+
+/* Small members never trip the ratio, however well they compress. */
+START_TEST(test_ratio_min_size)
+{
+	size_t size = 512u << 10;
+	uint8_t *zeros = calloc(1, size);
+	member m = { "zeros", zeros, size };
+	built tgz = build("ustar", "gzip", NULL, &m, 1);
+	vigil_result *r = scan(&tgz, "z.tgz");     /* default: past 1 MB */
+
+	ck_assert_ptr_null(find(r, "Limit.MaxRatio"));
+	ck_assert_int_eq(vigil_result_verdict(r), VIGIL_CLEAN);
+	vigil_result_free(r);
+	r = scan_with(&tgz, "z.tgz", VIGIL_LIMIT_RATIO_MIN_SIZE, 64u << 10,
+	              (vigil_option)-1);
+	ck_assert_ptr_nonnull(find(r, "Limit.MaxRatio"));
+	ck_assert_int_eq(vigil_result_verdict(r), VIGIL_INCOMPLETE);
+	vigil_result_free(r);
+	free(tgz.data);
+	free(zeros);
+}
+END_TEST
+
+/* A limit hit by every member is named once. */
+START_TEST(test_limit_named_once)
+{
+	static uint8_t blob[2000];
+	member m[] = { { "a", blob, sizeof blob }, { "b", blob, sizeof blob },
+	               { "c", blob, sizeof blob } };
+	built tar = build("ustar", NULL, NULL, m, 3);
+	vigil_result *r = scan_with(&tar, "x.tar", VIGIL_LIMIT_MAX_MEMBER_SIZE,
+	                            1000, (vigil_option)-1);
+
+	ck_assert_uint_eq(count(r, "Limit.MaxMemberSize"), 1);
+	ck_assert_int_eq(vigil_result_verdict(r), VIGIL_INCOMPLETE);
+	vigil_result_free(r);
+	free(tar.data);
+}
+END_TEST
+
+START_TEST(test_scan_time_limit)
+{
+	enum { N = 5000 };
+	static member m[N];
+	static char names[N][16];
+	static const char text[] = "some member text\n";
+	built zip;
+	vigil_result *r;
+
+	for (int i = 0; i < N; i++) {
+		snprintf(names[i], sizeof names[i], "m%d.txt", i);
+		m[i] = (member){ names[i], text, sizeof text - 1 };
+	}
+	zip = build("zip", NULL, NULL, m, N);
+	r = scan_with(&zip, "many.zip", VIGIL_LIMIT_MAX_SCAN_MS, 1,
+	              (vigil_option)-1);
+	ck_assert_uint_eq(count(r, "Limit.ScanTime"), 1);
+	ck_assert_int_eq(vigil_result_verdict(r), VIGIL_INCOMPLETE);
+	vigil_result_free(r);
+	free(zip.data);
+}
+END_TEST
+
 START_TEST(test_depth_limit)
 {
 	static const char payload[] = MARK;
@@ -304,6 +391,10 @@ int main(void)
 	tcase_add_test(tc, test_member_size_limit);
 	tcase_add_test(tc, test_encrypted_member);
 	tcase_add_test(tc, test_depth_limit);
+	tcase_add_test(tc, test_extracted_limit);
+	tcase_add_test(tc, test_ratio_min_size);
+	tcase_add_test(tc, test_limit_named_once);
+	tcase_add_test(tc, test_scan_time_limit);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
