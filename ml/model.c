@@ -18,7 +18,7 @@
  * load and compare units busy while each walk waits for its loads. */
 #define LANES 8
 
-/* Rows prepared at once by vg_ml_margin_batch (vg_ml_batch16_avx512
+/* Rows prepared at once by margin_batch (vg_ml_batch16_avx512
  * takes sixteen): their slots stay in L1 while the trees pass. */
 #define BATCH_ROWS 16
 
@@ -137,8 +137,8 @@ double vg_ml_margin(const vg_ml_model *m, const double *x)
 	return sum;
 }
 
-void vg_ml_margin_batch(const vg_ml_model *m, const double *x, size_t nrows,
-                        double *out)
+static void margin_batch(const vg_ml_model *m, const double *x, size_t nrows,
+                         double *out)
 {
 	const size_t width = 2 * (size_t)m->nfeatures;
 	const int simd = vg_ml_avx512_usable(m);
@@ -180,7 +180,7 @@ double vg_ml_score(const vg_ml_model *m, const double *x)
 void vg_ml_score_batch(const vg_ml_model *m, const double *x, size_t nrows,
                        double *out)
 {
-	vg_ml_margin_batch(m, x, nrows, out);
+	margin_batch(m, x, nrows, out);
 	for (size_t r = 0; r < nrows; r++)
 		out[r] = 1.0 / (1.0 + exp(-out[r]));
 }

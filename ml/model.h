@@ -54,14 +54,12 @@ double vg_ml_score(const vg_ml_model *m, const double *x);
 /* The same for nrows rows x[r * nfeatures ...] into out[nrows], equal
  * to the one-row results bit for bit; faster per row (each block of
  * trees passes over many rows while its nodes are in L1). */
-void vg_ml_margin_batch(const vg_ml_model *m, const double *x, size_t nrows,
-                        double *out);
 void vg_ml_score_batch(const vg_ml_model *m, const double *x, size_t nrows,
                        double *out);
 
 /* ml/model_avx512.c: whether this CPU and model can take the AVX-512
  * batch walk (depth at most 4), and the walk: adds to out[0..15] the
- * trees' sums for sixteen rows laid out by vg_ml_margin_batch, width
+ * trees' sums for sixteen rows laid out by the batch walk in model.c, width
  * floats apart. */
 int vg_ml_avx512_usable(const vg_ml_model *m);
 void vg_ml_batch16_avx512(const vg_ml_model *m, const float *xs, size_t width,

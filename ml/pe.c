@@ -57,15 +57,8 @@ static uint64_t get64(cursor *c)
 	return v;
 }
 
-int vg_pe_is_pe(const uint8_t *data, size_t size)
-{
-	uint32_t lfanew;
-	return vg_match(data, size, 0, "MZ", 2) &&
-	       vg_u32le(data, size, 0x3c, &lfanew) &&
-	       vg_match(data, size, lfanew, "PE\0\0", 4);
-}
-
-double vg_entropy_hist(const uint64_t hist[256], uint64_t n)
+/* Shannon entropy (bits per byte, 0..8) of a byte histogram of n bytes. */
+static double entropy_hist(const uint64_t hist[256], uint64_t n)
 {
 	double h = 0.0;
 	if (n == 0)
@@ -99,7 +92,7 @@ static double entropy_tables(uint32_t t[4][256], uint64_t n)
 	uint64_t hist[256];
 	for (int k = 0; k < 256; k++)
 		hist[k] = (uint64_t)t[0][k] + t[1][k] + t[2][k] + t[3][k];
-	return vg_entropy_hist(hist, n);
+	return entropy_hist(hist, n);
 }
 
 double vg_entropy(const uint8_t *p, size_t len)
@@ -134,7 +127,7 @@ double vg_entropy_sampled(const uint8_t *p, size_t len)
 	}
 	/* Miller-Madow: a sample's plug-in entropy falls short of the whole
 	 * range's by about (values seen - 1) / (2 n ln 2) bits. */
-	h = vg_entropy_hist(hist, VG_ENTROPY_EXACT_MAX) +
+	h = entropy_hist(hist, VG_ENTROPY_EXACT_MAX) +
 	    (used - 1) / (2.0 * VG_ENTROPY_EXACT_MAX * 0.69314718055994531);
 	return h < 8.0 ? h : 8.0;
 }
@@ -331,8 +324,10 @@ static void parse_sections(const uint8_t *b, size_t n, vg_pe *pe)
 		pe->overlay_size = n - raw_end;
 }
 
-int vg_pe_rva_to_off(const vg_pe *pe, size_t size, uint32_t rva,
-                     size_t *off)
+/* Maps an RVA to a file offset as pefile's get_offset_from_rva does;
+ * returns 0 and sets *off, or -1 when the RVA is not in the file. */
+static int rva_to_off(const vg_pe *pe, size_t size, uint32_t rva,
+                      size_t *off)
 {
 	for (unsigned i = 0; i < pe->nsections; i++) {
 		const vg_pe_section *s = &pe->sections[i];
@@ -365,7 +360,7 @@ static void count_thunks(const uint8_t *b, size_t n, vg_pe *pe,
 	int plus = (pe->flags & VG_PE_PE32PLUS) != 0;
 	size_t width = plus ? 8 : 4;
 
-	if (vg_pe_rva_to_off(pe, n, rva, &off) != 0) {
+	if (rva_to_off(pe, n, rva, &off) != 0) {
 		pe->flags |= VG_PE_IMPORTS_BAD;
 		return;
 	}
@@ -398,7 +393,7 @@ static void parse_imports(const uint8_t *b, size_t n, vg_pe *pe)
 	size_t off;
 	const vg_pe_dir *d = &pe->dirs[DIR_IMPORT];
 
-	if (d->rva == 0 || vg_pe_rva_to_off(pe, n, d->rva, &off) != 0)
+	if (d->rva == 0 || rva_to_off(pe, n, d->rva, &off) != 0)
 		return;
 	for (unsigned i = 0; i < VG_PE_MAX_IMPORT_DLLS; i++, off += 20) {
 		const uint8_t *desc = vg_at(b, n, off, 20);
@@ -422,7 +417,7 @@ static void parse_exports(const uint8_t *b, size_t n, vg_pe *pe)
 	uint32_t nfunc;
 	const vg_pe_dir *d = &pe->dirs[DIR_EXPORT];
 
-	if (d->rva == 0 || vg_pe_rva_to_off(pe, n, d->rva, &off) != 0)
+	if (d->rva == 0 || rva_to_off(pe, n, d->rva, &off) != 0)
 		return;
 	if (!vg_u32le(b, n, off + 20, &nfunc))
 		return;
@@ -480,7 +475,7 @@ static void res_leaf(res_walk *w, vg_pe *pe, uint32_t entry_off,
 		pe->flags |= VG_PE_RESOURCES_BAD;
 		return;
 	}
-	if (vg_pe_rva_to_off(pe, w->n, rva, &off) != 0)
+	if (rva_to_off(pe, w->n, rva, &off) != 0)
 		return;
 	if (size > w->n - off)
 		size = (uint32_t)(w->n - off);
@@ -549,7 +544,7 @@ static void parse_resources(const uint8_t *b, size_t n, vg_pe *pe,
 	res_walk w = { b, n, 0, 0,
 		(opts & VG_PE_RES_ENTROPY) ? VG_PE_RES_ENTROPY_BUDGET : 0, 0 };
 	const vg_pe_dir *d = &pe->dirs[DIR_RESOURCE];
-	if (d->rva == 0 || vg_pe_rva_to_off(pe, n, d->rva, &w.base) != 0)
+	if (d->rva == 0 || rva_to_off(pe, n, d->rva, &w.base) != 0)
 		return;
 	res_dir(&w, pe, 0, 0, 0);
 }

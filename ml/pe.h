@@ -94,9 +94,6 @@ typedef struct vg_pe {
 	uint64_t overlay_size;
 } vg_pe;
 
-/* 1 when data starts like a PE file (MZ, and PE\0\0 at e_lfanew). */
-int vg_pe_is_pe(const uint8_t *data, size_t size);
-
 /*
  * Parses data into *pe (fully overwritten). Returns 0 when at least the
  * DOS and NT headers were found, -1 when data is not a PE at all; a
@@ -107,13 +104,6 @@ int vg_pe_parse(const uint8_t *data, size_t size, unsigned opts, vg_pe *pe);
  * res_hashed stays 0). */
 #define VG_PE_RES_ENTROPY 1u
 
-/* Maps an RVA to a file offset as pefile's get_offset_from_rva does;
- * returns 0 and sets *off, or -1 when the RVA is not in the file. */
-int vg_pe_rva_to_off(const vg_pe *pe, size_t size, uint32_t rva,
-                     size_t *off);
-
-/* Shannon entropy (bits per byte, 0..8) of a byte histogram of n bytes. */
-double vg_entropy_hist(const uint64_t hist[256], uint64_t n);
 /* Shannon entropy of len bytes. */
 double vg_entropy(const uint8_t *p, size_t len);
 
