@@ -17,6 +17,8 @@ packages=(
 	check clang libclang-rt-14-dev
 	python3-xgboost python3-sklearn python3-pefile python3-matplotlib
 	hyperfine time p7zip-full zip bc
+	libcurl4-openssl-dev libmicrohttpd-dev libsqlite3-dev libhiredis-dev
+	redis-server redis-tools wrk sqlite3 curl openssl
 )
 
 install_packages() {

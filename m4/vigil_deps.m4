@@ -9,9 +9,14 @@ AC_DEFUN([VIGIL_CHECK_DEPS], [
   PKG_CHECK_MODULES([XXHASH], [libxxhash >= 0.8])
   PKG_CHECK_MODULES([CRYPTO], [libcrypto >= 1.1.1])
   PKG_CHECK_MODULES([JANSSON], [jansson >= 2.12])
+  # the cloud stage's HTTP client (libvigil), and vigil-cloudd
+  PKG_CHECK_MODULES([CURL], [libcurl >= 7.68])
+  PKG_CHECK_MODULES([MICROHTTPD], [libmicrohttpd >= 0.9.70])
+  PKG_CHECK_MODULES([SQLITE], [sqlite3 >= 3.31])
+  PKG_CHECK_MODULES([HIREDIS], [hiredis >= 0.14])
   PKG_CHECK_MODULES([CHECK], [check >= 0.13], [have_check=yes], [have_check=no])
   AM_CONDITIONAL([HAVE_CHECK], [test "$have_check" = yes])
   # Libraries libvigil links, kept private in vigil.pc.
-  VIGIL_PC_REQUIRES_PRIVATE="yara libclamav libarchive libpcre2-8 libxxhash libcrypto"
+  VIGIL_PC_REQUIRES_PRIVATE="yara libclamav libarchive libpcre2-8 libxxhash libcrypto libcurl"
   AC_SUBST([VIGIL_PC_REQUIRES_PRIVATE])
 ])

@@ -1,0 +1,18 @@
+# cloud/local.mk - the cloud lookup: the `cloud` stage of libvigil and its
+# HTTP client (libcurl), and the vigil-cloudd service (libmicrohttpd,
+# jansson, SQLite or Redis). See doc/cloud-api.md and doc/vigil-cloudd.8.
+
+# vigil-cloudd: the service
+sbin_PROGRAMS += vigil-cloudd
+VG_CLOUDD_CORE = cloud/request.h cloud/request.c cloud/feed.c \
+	cloud/cloudd_config.h cloud/cloudd_config.c cloud/store.h
+vigil_cloudd_SOURCES = $(VG_CLOUDD_CORE) cloud/cloudd.c cloud/cloudd.h \
+	cloud/http.c cloud/service.h cloud/keys.c cloud/ratelimit.c \
+	cloud/metrics.c cloud/store.c cloud/store_sqlite.c cloud/store_redis.c
+vigil_cloudd_CFLAGS = $(AM_CFLAGS) $(MICROHTTPD_CFLAGS) $(SQLITE_CFLAGS) \
+	$(HIREDIS_CFLAGS)
+vigil_cloudd_LDADD = $(MICROHTTPD_LIBS) $(SQLITE_LIBS) $(HIREDIS_LIBS) \
+	$(JANSSON_LIBS) $(CRYPTO_LIBS)
+
+EXTRA_DIST += cloud/vigil-cloudd.service cloud/vigil-cloudd.conf \
+	doc/cloud-api.md
