@@ -212,7 +212,9 @@ static void finding_line(const char *path, const vigil_finding *f,
 	 * signature: say why (its detail starts with the score), on an
 	 * indented line of its own so that
 	 * clamscan-style "path: NAME FOUND" lines stay as they are. */
-	if (vigil_finding_score(f) < 1.0 && *vigil_finding_detail(f))
+	if ((vigil_finding_score(f) < 1.0 ||
+	     strcmp(vigil_finding_stage(f), "cloud") == 0) &&
+	    *vigil_finding_detail(f))
 		printf("    %s\n", vigil_finding_detail(f));
 }
 
@@ -220,7 +222,7 @@ static void finding_line(const char *path, const vigil_finding *f,
  * Hits print as "path[!layer]: NAME FOUND", limits as
  * "path[!layer]: Limit.X INCOMPLETE"; a file with neither is "OK".
  * A model's finding is followed by an indented line with its score and
- * explanation.
+ * explanation, a cloud finding by the service's reason.
  * Informational findings (verdict CLEAN) are left to --json.
  */
 static void result_text(const vg_out *o, const char *path,

@@ -38,6 +38,8 @@ typedef struct scan_opts {
 	vg_out_opts out;
 	vg_walk_opts walk;
 	vg_exclude *exclude;
+	const char *cloud_url, *cloud_key_file, *cloud_policy;
+	char cloud_timeout[24];     /* milliseconds, "" for the default */
 } scan_opts;
 
 /* What the workers share. */
@@ -86,6 +88,13 @@ static void usage(FILE *f)
 "      --encrypted-suspicious  report encrypted members as SUSPICIOUS\n"
 "  -j, --jobs=N              scan with N threads (default: online CPUs)\n"
 "\n"
+"Cloud lookup (a vigil-cloudd service; hashes only, never content):\n"
+"      --cloud=URL           ask the service at URL about undecided files\n"
+"      --cloud-key=FILE      API key: the first line of FILE\n"
+"      --cloud-timeout=SEC   cloud time per file (default 0.2)\n"
+"      --cloud-policy=open|closed  without an answer, keep the local\n"
+"                            verdict (open, default) or report INCOMPLETE\n"
+"\n"
 "Output:\n"
 "  -i, --infected            print only files where something was found\n"
 "      --json                one JSON object per line (see vigil-json)\n"
@@ -109,7 +118,8 @@ static int usage_error(const char *fmt, const char *arg)
 enum {
 	OPT_NO_DEFAULT_SIGS = 256, OPT_EXCLUDE, OPT_FOLLOW, OPT_JSON,
 	OPT_NO_PROGRESS, OPT_NO_SUMMARY, OPT_NO_UNPACK, OPT_NO_ML,
-	OPT_ENCRYPTED, OPT_LIMIT_BASE = 512  /* + vigil_limit */
+	OPT_ENCRYPTED, OPT_CLOUD, OPT_CLOUD_KEY, OPT_CLOUD_TIMEOUT,
+	OPT_CLOUD_POLICY, OPT_LIMIT_BASE = 512  /* + vigil_limit */
 };
 
 /* How each limit's flag is parsed: seconds convert to milliseconds. */
@@ -150,6 +160,10 @@ static const struct option long_options[] = {
 	{ "no-unpack", no_argument, NULL, OPT_NO_UNPACK },
 	{ "no-ml", no_argument, NULL, OPT_NO_ML },
 	{ "encrypted-suspicious", no_argument, NULL, OPT_ENCRYPTED },
+	{ "cloud", required_argument, NULL, OPT_CLOUD },
+	{ "cloud-key", required_argument, NULL, OPT_CLOUD_KEY },
+	{ "cloud-timeout", required_argument, NULL, OPT_CLOUD_TIMEOUT },
+	{ "cloud-policy", required_argument, NULL, OPT_CLOUD_POLICY },
 	{ "jobs", required_argument, NULL, 'j' },
 	{ "infected", no_argument, NULL, 'i' },
 	{ "json", no_argument, NULL, OPT_JSON },
@@ -195,6 +209,22 @@ static int parse_options(int argc, char **argv, scan_opts *so)
 		case OPT_ENCRYPTED:
 			so->options[VIGIL_OPT_ENCRYPTED_SUSPICIOUS] = 1;
 			break;
+		case OPT_CLOUD: so->cloud_url = optarg; break;
+		case OPT_CLOUD_KEY: so->cloud_key_file = optarg; break;
+		case OPT_CLOUD_TIMEOUT:
+			if (vg_cli_parse_seconds_ms(optarg, &v) != 0 || v < 1 ||
+			    v > 600000)
+				return usage_error("--cloud-timeout: '%s' is not a time from "
+				                   "0.001 to 600 seconds", optarg);
+			snprintf(so->cloud_timeout, sizeof so->cloud_timeout, "%llu",
+			         (unsigned long long)v);
+			break;
+		case OPT_CLOUD_POLICY:
+			if (strcmp(optarg, "open") != 0 && strcmp(optarg, "closed") != 0)
+				return usage_error("--cloud-policy: '%s' is not open or closed",
+				                   optarg);
+			so->cloud_policy = optarg;
+			break;
 		case 'j':
 			if (vg_cli_parse_count(optarg, &v) != 0 || v < 1 || v > MAX_JOBS)
 				return usage_error("--jobs: '%s' is not a number from 1 to 256",
@@ -230,6 +260,46 @@ static int parse_options(int argc, char **argv, scan_opts *so)
 	return -1;
 }
 
+/* The API key: the first line of path. 0, or -1 after saying why. */
+static int read_key(const char *path, char *key, size_t cap)
+{
+	FILE *f = fopen(path, "r");
+
+	if (!f || !fgets(key, (int)cap, f)) {
+		vg_cli_warn("--cloud-key: %s: %s", path,
+		            f ? "empty file" : strerror(errno));
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	fclose(f);
+	key[strcspn(key, "\r\n")] = '\0';
+	return 0;
+}
+
+/* The cloud settings the options ask for. */
+static vigil_error set_cloud(vigil_engine *e, const scan_opts *so)
+{
+	char key[512];
+	vigil_error err = VIGIL_OK;
+
+	if (!so->cloud_url)
+		return VIGIL_OK;
+	if (so->cloud_key_file) {
+		if (read_key(so->cloud_key_file, key, sizeof key) != 0)
+			return VIGIL_EINVAL;
+		err = vigil_engine_set_cloud(e, VIGIL_CLOUD_KEY, key);
+	}
+	if (!err)
+		err = vigil_engine_set_cloud(e, VIGIL_CLOUD_URL, so->cloud_url);
+	if (!err && so->cloud_timeout[0])
+		err = vigil_engine_set_cloud(e, VIGIL_CLOUD_TIMEOUT_MS,
+		                             so->cloud_timeout);
+	if (!err && so->cloud_policy)
+		err = vigil_engine_set_cloud(e, VIGIL_CLOUD_POLICY, so->cloud_policy);
+	return err;
+}
+
 /* The engine the options ask for, loaded and frozen; NULL after saying
  * why on stderr. */
 static vigil_engine *make_engine(const scan_opts *so)
@@ -249,6 +319,8 @@ static vigil_engine *make_engine(const scan_opts *so)
 		if (so->options[i] &&
 		    (err = vigil_engine_set_option(e, (vigil_option)i, 1)))
 			goto fail;
+	if ((err = set_cloud(e, so)) != VIGIL_OK)
+		goto fail;
 	for (int i = 0; i < so->ndatabases; i++)
 		if ((err = vigil_engine_load(e, so->databases[i])) != VIGIL_OK)
 			goto fail;

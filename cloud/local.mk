@@ -16,3 +16,9 @@ vigil_cloudd_LDADD = $(MICROHTTPD_LIBS) $(SQLITE_LIBS) $(HIREDIS_LIBS) \
 
 EXTRA_DIST += cloud/vigil-cloudd.service cloud/vigil-cloudd.conf \
 	doc/cloud-api.md
+
+# the cloud stage and its HTTP client, in libvigil
+libvigil_la_SOURCES += cloud/client.h cloud/client.c cloud/response.c \
+	cloud/stage_cloud.c
+libvigil_la_CPPFLAGS += $(CURL_CFLAGS)
+libvigil_la_LIBADD += $(CURL_LIBS)

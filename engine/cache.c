@@ -89,7 +89,8 @@ vigil_result *vg_cache_get(vg_cache *c, const uint64_t key[2], uint64_t gen)
 	for (int w = 0; w < WAYS; w++) {
 		slot *s = &set[w];
 		if (s->used && s->gen == gen && s->key[0] == key[0] &&
-		    s->key[1] == key[1]) {
+		    s->key[1] == key[1] &&
+		    (!s->r->expires_us || vg_now_us() < s->r->expires_us)) {
 			s->used = ++sh->clock;
 			r = vg_result_clone(s->r);
 			break;

@@ -92,6 +92,7 @@ static vigil_error replay_cached(vg_ctx *ctx, const vigil_result *hit)
 			return err;
 	}
 	ctx->result->cached = 1;
+	ctx->result->expires_us = hit->expires_us;
 	return VIGIL_OK;
 }
 
@@ -124,6 +125,7 @@ vigil_error vg_pipeline_run(vg_ctx *ctx, vg_layer *layer)
 
 	ctx->result->bytes_scanned += layer->size;
 	ctx->allowlisted = 0;
+	ctx->ml_score = -1;
 	for (int i = 0; i < VG_STAGE_COUNT; i++) {
 		const vg_stage *st = vg_stages[i];
 		if (!st->scan)

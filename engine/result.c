@@ -76,6 +76,7 @@ vigil_result *vg_result_clone(const vigil_result *src)
 	r->bytes_scanned = src->bytes_scanned;
 	r->time_us = src->time_us;
 	r->cached = src->cached;
+	r->expires_us = src->expires_us;
 	return r;
 }
 

@@ -131,6 +131,9 @@ struct vigil_result {
 	uint64_t bytes_scanned;
 	uint64_t time_us;
 	int cached;
+	/* Monotonic time after which the verdict cache must not serve this
+	 * result (a cloud answer's TTL); 0 for never. */
+	uint64_t expires_us;
 };
 
 vigil_result *vg_result_new(void);
@@ -179,6 +182,8 @@ typedef struct vg_ctx {
 	uint64_t name_key[2];    /* mixed into content_key (see cache_keys_name) */
 	uint64_t content_key[2]; /* top-level cache key, set by the pipeline */
 	int allowlisted;     /* set by the allowlist for the current layer */
+	double ml_score;     /* the ML stage's score of the current layer,
+	                      * -1 when it scored none (for the cloud stage) */
 } vg_ctx;
 
 /*

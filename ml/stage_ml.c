@@ -193,6 +193,7 @@ static vigil_error ml_scan(vg_ctx *ctx, const vg_layer *layer, void *state)
 	                                        : VG_ML_ALL_FEATURES) != 0)
 		return VIGIL_OK;
 	score = vg_ml_score(m, x);
+	ctx->ml_score = score;
 	tmal = threshold_of(e, VIGIL_THRESHOLD_ML_MALICIOUS);
 	tsus = threshold_of(e, VIGIL_THRESHOLD_ML_SUSPICIOUS);
 	if (score >= tmal) {

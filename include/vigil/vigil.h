@@ -213,6 +213,97 @@ VIGIL_API vigil_error vigil_engine_set_threshold(vigil_engine *engine,
 VIGIL_API double vigil_engine_get_threshold(const vigil_engine *engine,
                                             vigil_threshold which);
 
+/* ------------------------------------------------------------------ */
+/* Cloud lookup                                                        */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The cloud stage asks a vigil-cloudd service (doc/cloud-api.md) about
+ * objects the local stages left undecided: after them, for objects
+ * whose local verdict is CLEAN (or only an ML SUSPICIOUS) and whose
+ * type is in VIGIL_CLOUD_TYPES or whose ML score is in VIGIL_CLOUD_ML_BAND;
+ * never for a layer a signature already decided. It sends the SHA-256,
+ * size, type and ML score, never content. Its findings are
+ * "Cloud.Malicious" (MALICIOUS, detail: the service's name, prevalence,
+ * first seen), "Cloud.Clean" (informational) and "Cloud.LookupFailed"
+ * (informational under the open policy, INCOMPLETE under the closed
+ * one). Off until VIGIL_CLOUD_URL is set. Values are strings; numbers
+ * in decimal.
+ */
+typedef enum vigil_cloud_setting {
+	/* Base URL, "http://host:8440" or https://...; "" turns it off
+	 * (default). */
+	VIGIL_CLOUD_URL = 0,
+	/* API key sent as "Authorization: Bearer KEY". Default none. */
+	VIGIL_CLOUD_KEY = 1,
+	/* Time all lookups of one top-level object may take, in ms; also
+	 * each request's timeout. Default 200. */
+	VIGIL_CLOUD_TIMEOUT_MS = 2,
+	/* When the service cannot answer: "open" (default: the local verdict
+	 * stands, a Cloud.LookupFailed finding notes it) or "closed" (the
+	 * result is INCOMPLETE). */
+	VIGIL_CLOUD_POLICY = 3,
+	/* Types always looked up, comma-separated names of
+	 * vigil_result_type; "" for none. Default "PE,ELF,MACHO,SCRIPT,OLE2". */
+	VIGIL_CLOUD_TYPES = 4,
+	/* ML scores looked up whatever the type: "LOW:HIGH", LOW <= score <
+	 * HIGH. Default "0.05:1". */
+	VIGIL_CLOUD_ML_BAND = 5,
+	/* "yes" (default) or "no": look up archive members too. */
+	VIGIL_CLOUD_MEMBERS = 6,
+	/* Hashes per request, 1 to 1000. Default 100. */
+	VIGIL_CLOUD_BATCH_MAX = 7,
+	/* Longest wait for other threads' lookups to join a request, ms.
+	 * Default 5. */
+	VIGIL_CLOUD_BATCH_WAIT_MS = 8,
+	/* Failed requests in a row that open the circuit breaker. Default 5. */
+	VIGIL_CLOUD_BREAKER_FAILURES = 9,
+	/* How long the breaker stays open before one probe request, ms.
+	 * Default 30000. Cached answers (even expired) are served meanwhile. */
+	VIGIL_CLOUD_BREAKER_RETRY_MS = 10,
+	/* Answers kept in the client cache (for the TTL the service sets);
+	 * 0 turns it off. Default 65536. */
+	VIGIL_CLOUD_CACHE_ENTRIES = 11,
+	/* "yes": a known-good answer clears an ML-only SUSPICIOUS finding on
+	 * the same layer (the finding stays, as CLEAN, with a note). Default
+	 * "no". */
+	VIGIL_CLOUD_OVERRIDE_ML = 12,
+	/* Machine id reported with lookups, which feeds the service's
+	 * prevalence; "" sends none. Default: derived from /etc/machine-id
+	 * by SHA-256 (the id itself never leaves the machine). */
+	VIGIL_CLOUD_MACHINE = 13,
+	/* Requests in flight at once (sender threads), 1 to 16. Default 2. */
+	VIGIL_CLOUD_CONNECTIONS = 14
+} vigil_cloud_setting;
+#define VIGIL_CLOUD_SETTING_COUNT 15
+
+/*
+ * Sets a cloud setting. VIGIL_EINVAL for an unknown setting or a bad
+ * value (vigil_engine_last_error says why), VIGIL_EFROZEN after
+ * vigil_engine_freeze.
+ */
+VIGIL_API vigil_error vigil_engine_set_cloud(vigil_engine *engine,
+                                             vigil_cloud_setting which,
+                                             const char *value);
+
+/* Counters of the cloud client, for monitoring and tests. */
+typedef struct vigil_cloud_stats {
+	uint64_t lookups;       /* objects the stage asked about */
+	uint64_t cache_hits;    /* answered from the client cache */
+	uint64_t requests;      /* HTTP requests sent */
+	uint64_t hashes_sent;   /* hashes in those requests */
+	uint64_t failures;      /* lookups without a fresh answer */
+	uint64_t breaker_opens; /* times the circuit breaker opened */
+	int breaker_state;      /* 0 closed, 1 open, 2 half-open (probing) */
+} vigil_cloud_stats;
+
+/*
+ * Fills *out with the counters so far (all zero when the cloud is off).
+ * VIGIL_EINVAL for a bad argument.
+ */
+VIGIL_API vigil_error vigil_engine_cloud_stats(const vigil_engine *engine,
+                                               vigil_cloud_stats *out);
+
 /*
  * Loads signatures from a file, or from every signature file in a
  * directory (not recursive; files of unknown type in a directory are
@@ -258,7 +349,7 @@ typedef struct vigil_finding vigil_finding;
 typedef struct vigil_result vigil_result;
 
 /* The stage that made a finding: "hash", "yara", "clamav", "ml",
- * "limit", "unpack", "builtin". Lives as long as the result. */
+ * "limit", "unpack", "builtin", "cloud". Lives as long as the result. */
 VIGIL_API const char *vigil_finding_stage(const vigil_finding *f);
 /* Threat name, e.g. "Eicar-Test-Signature" or "namespace:RuleName". */
 VIGIL_API const char *vigil_finding_name(const vigil_finding *f);
