@@ -22,3 +22,13 @@ libvigil_la_SOURCES += cloud/client.h cloud/client.c cloud/response.c \
 	cloud/stage_cloud.c
 libvigil_la_CPPFLAGS += $(CURL_CFLAGS)
 libvigil_la_LIBADD += $(CURL_LIBS)
+
+# Tests: the service on SQLite and on a redis-server the test starts;
+# the client's faults, deadline and breaker (fault server in Python).
+check_PROGRAMS += tests/cloud_probe
+tests_cloud_probe_LDADD = libvigil.la
+TESTS += tests/cloud_sqlite.sh tests/cloud_redis.sh tests/cloud_faults.sh
+dist_check_SCRIPTS += tests/cloud_sqlite.sh tests/cloud_redis.sh \
+	tests/cloud_faults.sh
+EXTRA_DIST += tests/cloud_lib.sh tests/cloud_service.sh \
+	tests/cloud_fault_server.py
