@@ -32,3 +32,30 @@ dist_check_SCRIPTS += tests/cloud_sqlite.sh tests/cloud_redis.sh \
 	tests/cloud_faults.sh
 EXTRA_DIST += tests/cloud_lib.sh tests/cloud_service.sh \
 	tests/cloud_fault_server.py
+
+# Fuzz targets: the service's request readers, the client's answer reader.
+EXTRA_PROGRAMS += fuzz/cloud_request_fuzzer
+FUZZERS += fuzz/cloud_request_fuzzer$(EXEEXT)
+VG_CLOUD_FUZZ_SOURCES = cloud/request.c cloud/feed.c cloud/cloudd_config.c
+fuzz_cloud_request_fuzzer_SOURCES = fuzz/cloud_request_fuzzer.c \
+	$(VG_CLOUD_FUZZ_SOURCES)
+fuzz_cloud_request_fuzzer_LDFLAGS = $(FUZZ_FLAGS)
+fuzz_cloud_request_fuzzer_LDADD = $(JANSSON_LIBS)
+check_PROGRAMS += fuzz/cloud_request_replay
+TESTS += fuzz/cloud_request_replay
+fuzz_cloud_request_replay_SOURCES = fuzz/cloud_request_fuzzer.c \
+	fuzz/replay_main.c $(VG_CLOUD_FUZZ_SOURCES)
+fuzz_cloud_request_replay_LDADD = $(JANSSON_LIBS)
+EXTRA_DIST += fuzz/cloud_request_fuzzer_corpus
+
+EXTRA_PROGRAMS += fuzz/cloud_response_fuzzer
+FUZZERS += fuzz/cloud_response_fuzzer$(EXEEXT)
+fuzz_cloud_response_fuzzer_LDFLAGS = -static $(FUZZ_FLAGS)
+fuzz_cloud_response_fuzzer_LDADD = $(VG_FUZZ_LIBS)
+check_PROGRAMS += fuzz/cloud_response_replay
+TESTS += fuzz/cloud_response_replay
+fuzz_cloud_response_replay_SOURCES = fuzz/cloud_response_fuzzer.c \
+	fuzz/replay_main.c
+fuzz_cloud_response_replay_LDFLAGS = -static
+fuzz_cloud_response_replay_LDADD = $(VG_FUZZ_LIBS)
+EXTRA_DIST += fuzz/cloud_response_fuzzer_corpus
