@@ -14,8 +14,9 @@ vigil_cloudd_CFLAGS = $(AM_CFLAGS) $(MICROHTTPD_CFLAGS) $(SQLITE_CFLAGS) \
 vigil_cloudd_LDADD = $(MICROHTTPD_LIBS) $(SQLITE_LIBS) $(HIREDIS_LIBS) \
 	$(JANSSON_LIBS) $(CRYPTO_LIBS)
 
-EXTRA_DIST += cloud/vigil-cloudd.service cloud/vigil-cloudd.conf \
-	doc/cloud-api.md
+EXTRA_DIST += cloud/vigil-cloudd.service cloud/vigil-cloudd.conf
+dist_man_MANS += doc/vigil-cloudd.8
+dist_doc_DATA += doc/cloud-api.md
 
 # the cloud stage and its HTTP client, in libvigil
 libvigil_la_SOURCES += cloud/client.h cloud/client.c cloud/response.c \
