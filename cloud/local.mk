@@ -16,7 +16,8 @@ vigil_cloudd_LDADD = $(MICROHTTPD_LIBS) $(SQLITE_LIBS) $(HIREDIS_LIBS) \
 
 EXTRA_DIST += cloud/vigil-cloudd.service cloud/vigil-cloudd.conf
 dist_man_MANS += doc/vigil-cloudd.8
-dist_doc_DATA += doc/cloud-api.md
+clouddocdir = $(docdir)
+dist_clouddoc_DATA = doc/cloud-api.md
 
 # the cloud stage and its HTTP client, in libvigil
 libvigil_la_SOURCES += cloud/client.h cloud/client.c cloud/response.c \
@@ -60,3 +61,4 @@ fuzz_cloud_response_replay_SOURCES = fuzz/cloud_response_fuzzer.c \
 fuzz_cloud_response_replay_LDFLAGS = -static
 fuzz_cloud_response_replay_LDADD = $(VG_FUZZ_LIBS)
 EXTRA_DIST += fuzz/cloud_response_fuzzer_corpus
+EXTRA_DIST += bench/cloud.sh
