@@ -150,6 +150,20 @@ assert lines[2]["summary"] and lines[2]["files"] == 0 and lines[2]["exit_code"] 
 ' && ok "strict: both bad files named, nothing scanned, summary written" ||
 	fail "strict JSON: $out"
 
+# a ClamAV database with a good signature before its bad line: skipped
+# whole, the good signature is not left behind in libclamav
+printf 'Half.Good:0:*:766967696c2d736576\nHalf.Bad:0:*:zz\n' >"$scratch/half.ndb"
+printf 'Other.Good:0:*:7669672d736576\n' >"$scratch/other.ndb"
+expect_exit 1 "ClamAV database that fails part-way" "$VIGIL" scan --no-summary \
+	--no-default-signatures -d "$scratch/other.ndb" -d "$scratch/half.ndb" \
+	-d "$scratch/mixed/a_good.yar" "$scratch/files/sev.txt"
+expect_grep "^vigil: $scratch/half.ndb: " "$err" "the bad database named"
+expect_grep "a_good:Good FOUND" "$out" "rules loaded after it still detect"
+case $out in
+*Half.Good*) fail "the skipped database's first signature was kept: $out" ;;
+*) ok "nothing of the skipped database kept" ;;
+esac
+
 expect_exit 2 "sig check names every bad file" "$VIGIL" sig check "$scratch/mixed"
 expect_grep "b_bad.yar:1: undefined identifier" "$err" "sig check: first bad file"
 expect_grep 'c_bad.yar:1: undefined string "\$b"' "$err" "sig check: second bad file"

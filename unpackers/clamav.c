@@ -72,6 +72,9 @@ void vg_clamav_free(vg_clamav *c)
 		return;
 	if (c->cl)
 		cl_engine_free(c->cl);
+	for (unsigned i = 0; i < c->dbs; i++)
+		free(c->db_paths[i]);
+	free(c->db_paths);
 	free(c);
 }
 
