@@ -77,8 +77,11 @@ def read_vigil(root, path):
             target = obj.get("path", "")
             if "path_hex" in obj:
                 target = bytes.fromhex(obj["path_hex"]).decode("utf-8", "surrogateescape")
+            # every YARA match counts, informational ones (a rule's
+            # score below the thresholds) included, as yara lists them
             names = {f.get("name", "") for f in obj["findings"]
-                     if f.get("verdict") in ("MALICIOUS", "SUSPICIOUS")}
+                     if f.get("verdict") in ("MALICIOUS", "SUSPICIOUS")
+                     or f.get("stage") == "yara"}
             if names:
                 found.setdefault(norm(root, target), set()).update(names)
     return found

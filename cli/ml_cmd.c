@@ -16,11 +16,12 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/csv.h"
 #include "cli/ml_cmd.h"
 #include "vigil/ml.h"
 
 #define ML_MAX_COLUMNS 1024
-#define ML_LINE_MAX (1 << 20)
+#define ML_RECORD_MAX (1 << 20)
 
 static const char usage[] =
 	"usage: vigil ml score [OPTIONS] FILE...\n"
@@ -97,36 +98,20 @@ static int score_file(const ml_opts *o, const char *path)
 	return rc;
 }
 
-/* Splits one CSV line in place; handles double-quoted fields. */
-static size_t split_csv(char *line, char **cols, size_t max)
+/* A field of the output CSV, quoted when it must be. */
+static void put_field(const char *f)
 {
-	size_t n = 0;
-	char *r = line, *w;
-
-	line[strcspn(line, "\r\n")] = '\0';
-	while (n < max) {
-		cols[n++] = w = r;
-		if (*r == '"') {
-			r++;
-			while (*r && !(r[0] == '"' && r[1] != '"')) {
-				if (r[0] == '"')
-					r++;
-				*w++ = *r++;
-			}
-			if (*r == '"')
-				r++;
-		} else {
-			while (*r && *r != ',')
-				*w++ = *r++;
-		}
-		if (*r != ',') {
-			*w = '\0';
-			break;
-		}
-		r++;
-		*w = '\0';
+	if (!f[strcspn(f, ",\"\r\n")]) {
+		fputs(f, stdout);
+		return;
 	}
-	return n;
+	putchar('"');
+	for (; *f; f++) {
+		if (*f == '"')
+			putchar('"');
+		putchar(*f);
+	}
+	putchar('"');
 }
 
 static int cmp_score(const void *a, const void *b)
@@ -177,20 +162,23 @@ static void summary(const ml_opts *o, double *sl, size_t n)
 static int score_csv(const ml_opts *o, const char *path)
 {
 	FILE *fp = fopen(path, "r");
-	char *line = malloc(ML_LINE_MAX);
-	char **cols = calloc(ML_MAX_COLUMNS, sizeof *cols);
+	vg_csv *csv = fp ? vg_csv_new(fp, ML_RECORD_MAX, ML_MAX_COLUMNS) : NULL;
+	char **cols;
 	int *map = calloc(ML_MAX_COLUMNS, sizeof *map);
-	size_t nf = vigil_ml_feature_count(), ncols, row = 0, cap = 0;
+	size_t nf = vigil_ml_feature_count(), ncols, n, row = 0, nl = 0, cap = 0;
 	double *x = calloc(nf, sizeof *x), *sl = NULL;
 	long label = -1;
-	int rc = VG_EXIT_CLEAN;
+	int rc = VG_EXIT_CLEAN, r;
 
-	if (!fp || !line || !cols || !map || !x || !fgets(line, ML_LINE_MAX, fp)) {
-		vg_cli_warn("%s: cannot read a CSV header", path);
+	if (!csv || !map || !x || vg_csv_next(csv, &cols, &ncols) != 1) {
+		if (csv && *vg_csv_error(csv))
+			vg_cli_warn("%s:%zu: %s", path, vg_csv_line(csv),
+			            vg_csv_error(csv));
+		else
+			vg_cli_warn("%s: cannot read a CSV header", path);
 		rc = VG_EXIT_ERROR;
 		goto out;
 	}
-	ncols = split_csv(line, cols, ML_MAX_COLUMNS);
 	if (vigil_ml_map_columns((const char *const *)cols, ncols, map) == 0) {
 		vg_cli_warn("%s: no column names a feature", path);
 		rc = VG_EXIT_ERROR;
@@ -202,8 +190,7 @@ static int score_csv(const ml_opts *o, const char *path)
 		                !strcmp(cols[i], "label")))
 			label = (long)i;
 	printf("row,score,verdict%s\n", label >= 0 ? ",label" : "");
-	while (fgets(line, ML_LINE_MAX, fp)) {
-		size_t n = split_csv(line, cols, ML_MAX_COLUMNS);
+	while ((r = vg_csv_next(csv, &cols, &n)) == 1) {
 		double s;
 		char *end;
 		if (n == 1 && cols[0][0] == '\0')
@@ -223,29 +210,40 @@ static int score_csv(const ml_opts *o, const char *path)
 		printf("%zu,%.6f,%s", row, s, verdict_of(o, s));
 		if (label >= 0 && (size_t)label < n) {
 			double l = strtod(cols[label], NULL);
-			printf(",%s", cols[label]);
-			if (row > cap) {
+			putchar(',');
+			put_field(cols[label]);
+			if (nl == cap) {
+				double *nsl;
 				cap = cap ? 2 * cap : 4096;
-				sl = realloc(sl, cap * 2 * sizeof *sl);
-				if (!sl) {
+				if (!(nsl = realloc(sl, cap * 2 * sizeof *sl))) {
+					vg_cli_warn("out of memory");
 					rc = VG_EXIT_ERROR;
 					goto out;
 				}
+				sl = nsl;
 			}
-			sl[2 * (row - 1)] = s;
-			sl[2 * (row - 1) + 1] = l;
+			sl[2 * nl] = s;
+			sl[2 * nl + 1] = l;
+			nl++;
 		}
 		putchar('\n');
 		if (s >= o->tsus && rc == VG_EXIT_CLEAN)
 			rc = VG_EXIT_FOUND;
 	}
+	if (r < 0) {
+		/* rows after this one would be guesses: refuse them */
+		fflush(stdout);
+		vg_cli_warn("%s:%zu: %s; stopped after %zu rows", path,
+		            vg_csv_line(csv), vg_csv_error(csv), row);
+		rc = VG_EXIT_ERROR;
+		goto out;
+	}
 	if (label >= 0 && sl)
-		summary(o, sl, row);
+		summary(o, sl, nl);
 out:
+	vg_csv_free(csv);
 	if (fp)
 		fclose(fp);
-	free(line);
-	free(cols);
 	free(map);
 	free(x);
 	free(sl);

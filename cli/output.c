@@ -158,13 +158,14 @@ static void emit(json_t *obj)
 
 static json_t *finding_json(const vigil_finding *f)
 {
-	return json_pack("{s:o, s:o, s:o, s:s, s:f, s:o}",
+	return json_pack("{s:o, s:o, s:o, s:s, s:f, s:o, s:o}",
 	                 "stage", safe_string(vigil_finding_stage(f), NULL),
 	                 "name", safe_string(vigil_finding_name(f), NULL),
 	                 "layer", safe_string(vigil_finding_layer(f), NULL),
 	                 "verdict", vigil_verdict_name(vigil_finding_verdict(f)),
 	                 "score", vigil_finding_score(f),
-	                 "detail", safe_string(vigil_finding_detail(f), NULL));
+	                 "detail", safe_string(vigil_finding_detail(f), NULL),
+	                 "reason", safe_string(vigil_finding_reason(f), NULL));
 }
 
 static void result_json(const char *path, const vigil_result *r)
@@ -201,21 +202,32 @@ static void result_json(const char *path, const vigil_result *r)
 
 /* ---- text ------------------------------------------------------ */
 
-static void finding_line(const char *path, const vigil_finding *f,
-                         const char *tag)
+static void finding_line(const vg_out *o, const char *path,
+                         const vigil_finding *f, const char *tag)
 {
 	const char *layer = vigil_finding_layer(f);
+	const char *reason = vigil_finding_reason(f);
+	const char *detail = vigil_finding_detail(f);
 
 	printf("%s%s%s: %s %s\n", path, *layer ? "!" : "", layer,
 	       vigil_finding_name(f), tag);
-	/* A score below 1 is a judgement (the ML stage), not an exact
-	 * signature: say why (its detail starts with the score), on an
-	 * indented line of its own so that
-	 * clamscan-style "path: NAME FOUND" lines stay as they are. */
-	if ((vigil_finding_score(f) < 1.0 ||
-	     strcmp(vigil_finding_stage(f), "cloud") == 0) &&
-	    *vigil_finding_detail(f))
-		printf("    %s\n", vigil_finding_detail(f));
+	/* Indented lines of their own keep clamscan-style "path: NAME
+	 * FOUND" lines as they are. --verbose says why the verdict and what
+	 * the signature describes. Otherwise only a score below 1, a
+	 * judgement (the ML model, a YARA rule's score) rather than an
+	 * exact signature, says why: the reason, else the detail (the ML
+	 * stage's starts with the score); a cloud finding gives the
+	 * service's reason. */
+	if (o->opts.verbose) {
+		if (*reason)
+			printf("    %s\n", reason);
+		if (*detail)
+			printf("    %s\n", detail);
+	} else if (strcmp(vigil_finding_stage(f), "cloud") == 0 && *detail) {
+		printf("    %s\n", detail);
+	} else if (vigil_finding_score(f) < 1.0 && (*reason || *detail)) {
+		printf("    %s\n", *reason ? reason : detail);
+	}
 }
 
 /*
@@ -223,7 +235,8 @@ static void finding_line(const char *path, const vigil_finding *f,
  * "path[!layer]: Limit.X INCOMPLETE"; a file with neither is "OK".
  * A model's finding is followed by an indented line with its score and
  * explanation, a cloud finding by the service's reason.
- * Informational findings (verdict CLEAN) are left to --json.
+ * Informational findings (verdict CLEAN) print as
+ * "path[!layer]: NAME INFO" with --verbose only (and are in --json).
  */
 static void result_text(const vg_out *o, const char *path,
                         const vigil_result *r)
@@ -234,11 +247,13 @@ static void result_text(const vg_out *o, const char *path,
 		const vigil_finding *f = vigil_result_finding(r, i);
 		vigil_verdict v = vigil_finding_verdict(f);
 		if (v >= VIGIL_SUSPICIOUS) {
-			finding_line(path, f, "FOUND");
+			finding_line(o, path, f, "FOUND");
 			lines++;
 		} else if (v == VIGIL_INCOMPLETE && !o->opts.infected_only) {
-			finding_line(path, f, "INCOMPLETE");
+			finding_line(o, path, f, "INCOMPLETE");
 			lines++;
+		} else if (v == VIGIL_CLEAN && o->opts.verbose) {
+			finding_line(o, path, f, "INFO");
 		}
 	}
 	if (!lines && !o->opts.infected_only)
@@ -291,6 +306,28 @@ void vg_out_error(vg_out *o, const char *path, vigil_error code,
 		fflush(stdout);
 	}
 	fprintf(stderr, "vigil: %s: %s\n", path, message);
+	pthread_mutex_unlock(&o->lock);
+}
+
+void vg_out_sig_error(vg_out *o, const char *path, vigil_error code,
+                      const char *message)
+{
+	pthread_mutex_lock(&o->lock);
+	o->st.sig_errors++;
+	wipe_progress(o);
+	if (o->opts.json) {
+		json_t *obj = object_for_path(path);
+		if (obj && json_object_update_new(obj, json_pack("{s:o, s:i, s:b}",
+		        "error", safe_string(message, NULL), "code", (int)code,
+		        "signature_file", 1)) != 0) {
+			json_decref(obj);
+			obj = NULL;
+		}
+		emit(obj);
+		fflush(stdout);
+	}
+	/* libvigil's message names the file (and line) itself */
+	fprintf(stderr, "vigil: %s\n", message);
 	pthread_mutex_unlock(&o->lock);
 }
 
@@ -352,7 +389,7 @@ int vg_out_exit_code(vg_out *o)
 	 * limit, since a file that could not be read was not scanned at all */
 	if (o->st.malicious || o->st.suspicious)
 		code = VG_EXIT_FOUND;
-	else if (o->st.errors)
+	else if (o->st.errors || o->st.sig_errors)
 		code = VG_EXIT_ERROR;
 	else if (o->st.incomplete)
 		code = VG_EXIT_INCOMPLETE;
@@ -382,6 +419,9 @@ static void summary_text(const vg_stats *s, double seconds,
 	printf("Incomplete files: %llu\n", (unsigned long long)s->incomplete);
 	printf("Skipped files: %llu\n", (unsigned long long)s->skipped);
 	printf("Errors: %llu\n", (unsigned long long)s->errors);
+	if (s->sig_errors)
+		printf("Signature files not loaded: %llu\n",
+		       (unsigned long long)s->sig_errors);
 	printf("Data scanned: %.2f MB\n", s->bytes_scanned / MB);
 	printf("Data read: %.2f MB\n", s->bytes_read / MB);
 	printf("Rate: %.2f MB/s, %.0f files/s\n", rate,
@@ -393,7 +433,7 @@ static void summary_json(const vg_stats *s, double seconds,
                          uint64_t signatures, int exit_code)
 {
 	emit(json_pack("{s:b, s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
-	               " s:I, s:I, s:I, s:I, s:f, s:f, s:i}",
+	               " s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:i}",
 	               "summary", 1,
 	               "signatures", (json_int_t)signatures,
 	               "engine_version", vigil_version(),
@@ -405,6 +445,7 @@ static void summary_json(const vg_stats *s, double seconds,
 	               "incomplete", (json_int_t)s->incomplete,
 	               "skipped", (json_int_t)s->skipped,
 	               "errors", (json_int_t)s->errors,
+	               "signature_errors", (json_int_t)s->sig_errors,
 	               "cached", (json_int_t)s->cached,
 	               "bytes_read", (json_int_t)s->bytes_read,
 	               "bytes_scanned", (json_int_t)s->bytes_scanned,

@@ -16,6 +16,7 @@ typedef struct vg_out_opts {
 	int json;           /* NDJSON instead of text */
 	int infected_only;  /* print only files with MALICIOUS/SUSPICIOUS findings */
 	int summary;        /* print the summary at the end */
+	int verbose;        /* text: informational findings, and why */
 } vg_out_opts;
 
 /* Running counts; a snapshot is taken under the output lock. */
@@ -25,6 +26,7 @@ typedef struct vg_stats {
 	uint64_t malicious, suspicious, incomplete;  /* files by verdict */
 	uint64_t skipped;       /* special files, too large files, broken links */
 	uint64_t errors;        /* unreadable paths, failed scans */
+	uint64_t sig_errors;    /* signature files that did not load */
 	uint64_t bytes_read;    /* sizes of the scanned files */
 	uint64_t bytes_scanned; /* bytes through the stages, all layers */
 	uint64_t cached;        /* results from the verdict cache */
@@ -41,6 +43,9 @@ void vg_out_result(vg_out *o, const char *path, const vigil_result *r);
 /* A path that could not be read or scanned; message says why. */
 void vg_out_error(vg_out *o, const char *path, vigil_error code,
                   const char *message);
+/* A signature file that did not load; message names it and says why. */
+void vg_out_sig_error(vg_out *o, const char *path, vigil_error code,
+                      const char *message);
 /* A path that is not scanned, and why (not an error). */
 void vg_out_skipped(vg_out *o, const char *path, const char *reason);
 /* A directory read by the walker. */

@@ -26,9 +26,18 @@
 
 #define MAX_JOBS 256
 
+/* A signature path and the default verdict of its YARA rules. */
+typedef struct scan_db {
+	const char *path;
+	vigil_verdict verdict;
+} scan_db;
+
 typedef struct scan_opts {
-	const char **databases;
+	scan_db *databases;
 	int ndatabases;
+	int strict_signatures;  /* a bad signature file refuses the scan */
+	int yara_score_set[2];  /* --yara-malicious-score, --yara-suspicious-score */
+	uint64_t yara_score[2];
 	int no_default_signatures;
 	int jobs;
 	uint64_t limits[VIGIL_LIMIT_COUNT];
@@ -59,6 +68,15 @@ static void usage(FILE *f)
 "Signatures:\n"
 "  -d, --database=FILE|DIR   load signatures from FILE, or from every\n"
 "                            signature file in DIR (repeatable)\n"
+"      --info-rules=FILE|DIR  load signatures; YARA rules there that state\n"
+"                            no severity only inform (repeatable)\n"
+"      --suspicious-rules=FILE|DIR  the same, as SUSPICIOUS\n"
+"      --yara-malicious-score=N  a YARA rule's score meta (0-100) at or\n"
+"                            above N is MALICIOUS (default 80)\n"
+"      --yara-suspicious-score=N  at or above N is SUSPICIOUS, below it\n"
+"                            informational (default 60)\n"
+"      --strict-signatures   scan nothing when a signature file does not\n"
+"                            load (default: skip it, name it, exit 2)\n"
 "      --no-default-signatures  leave out the built-in test signatures\n"
 "\n"
 "Walking:\n"
@@ -97,6 +115,8 @@ static void usage(FILE *f)
 "\n"
 "Output:\n"
 "  -i, --infected            print only files where something was found\n"
+"  -v, --verbose             also print informational findings, and why\n"
+"                            each finding has its verdict\n"
 "      --json                one JSON object per line (see vigil-json)\n"
 "      --no-progress         no progress line (shown only when stdout and\n"
 "                            stderr are terminals)\n"
@@ -119,7 +139,9 @@ enum {
 	OPT_NO_DEFAULT_SIGS = 256, OPT_EXCLUDE, OPT_FOLLOW, OPT_JSON,
 	OPT_NO_PROGRESS, OPT_NO_SUMMARY, OPT_NO_UNPACK, OPT_NO_ML,
 	OPT_ENCRYPTED, OPT_CLOUD, OPT_CLOUD_KEY, OPT_CLOUD_TIMEOUT,
-	OPT_CLOUD_POLICY, OPT_LIMIT_BASE = 512  /* + vigil_limit */
+	OPT_CLOUD_POLICY, OPT_INFO_RULES, OPT_SUSPICIOUS_RULES,
+	OPT_STRICT_SIGS, OPT_YARA_MALICIOUS, OPT_YARA_SUSPICIOUS,
+	OPT_LIMIT_BASE = 512  /* + vigil_limit */
 };
 
 /* How each limit's flag is parsed: seconds convert to milliseconds. */
@@ -142,6 +164,11 @@ static const limit_parser limit_parsers[VIGIL_LIMIT_COUNT] = {
 
 static const struct option long_options[] = {
 	{ "database", required_argument, NULL, 'd' },
+	{ "info-rules", required_argument, NULL, OPT_INFO_RULES },
+	{ "suspicious-rules", required_argument, NULL, OPT_SUSPICIOUS_RULES },
+	{ "yara-malicious-score", required_argument, NULL, OPT_YARA_MALICIOUS },
+	{ "yara-suspicious-score", required_argument, NULL, OPT_YARA_SUSPICIOUS },
+	{ "strict-signatures", no_argument, NULL, OPT_STRICT_SIGS },
 	{ "no-default-signatures", no_argument, NULL, OPT_NO_DEFAULT_SIGS },
 	{ "recursive", no_argument, NULL, 'r' },
 	{ "exclude", required_argument, NULL, OPT_EXCLUDE },
@@ -166,6 +193,7 @@ static const struct option long_options[] = {
 	{ "cloud-policy", required_argument, NULL, OPT_CLOUD_POLICY },
 	{ "jobs", required_argument, NULL, 'j' },
 	{ "infected", no_argument, NULL, 'i' },
+	{ "verbose", no_argument, NULL, 'v' },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
 	{ "no-summary", no_argument, NULL, OPT_NO_SUMMARY },
@@ -191,11 +219,29 @@ static int parse_options(int argc, char **argv, scan_opts *so)
 	so->progress = -1;
 	so->out.summary = 1;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "d:rxj:ih", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:rxj:ivh", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'd':
-			so->databases[so->ndatabases++] = optarg;
+		case OPT_INFO_RULES:
+		case OPT_SUSPICIOUS_RULES:
+			so->databases[so->ndatabases++] = (scan_db){
+				optarg, c == OPT_INFO_RULES ? VIGIL_CLEAN :
+				        c == OPT_SUSPICIOUS_RULES ? VIGIL_SUSPICIOUS
+				                                  : VIGIL_MALICIOUS };
 			break;
+		case OPT_STRICT_SIGS: so->strict_signatures = 1; break;
+		case OPT_YARA_MALICIOUS:
+		case OPT_YARA_SUSPICIOUS: {
+			int i = c == OPT_YARA_SUSPICIOUS;
+			if (vg_cli_parse_count(optarg, &v) != 0 || v > 100) {
+				snprintf(errbuf, sizeof errbuf, "--%s: '%s' is not a score "
+				         "from 0 to 100", option_name(c), optarg);
+				return usage_error("%s", errbuf);
+			}
+			so->yara_score[i] = v;
+			so->yara_score_set[i] = 1;
+			break;
+		}
 		case OPT_NO_DEFAULT_SIGS: so->no_default_signatures = 1; break;
 		case 'r': break;
 		case OPT_EXCLUDE:
@@ -232,6 +278,7 @@ static int parse_options(int argc, char **argv, scan_opts *so)
 			so->jobs = (int)v;
 			break;
 		case 'i': so->out.infected_only = 1; break;
+		case 'v': so->out.verbose = 1; break;
 		case OPT_JSON: so->out.json = 1; break;
 		case OPT_NO_PROGRESS: so->progress = 0; break;
 		case OPT_NO_SUMMARY: so->out.summary = 0; break;
@@ -300,17 +347,33 @@ static vigil_error set_cloud(vigil_engine *e, const scan_opts *so)
 	return err;
 }
 
-/* The engine the options ask for, loaded and frozen; NULL after saying
- * why on stderr. */
-static vigil_engine *make_engine(const scan_opts *so)
+/* Each signature file that does not load is reported, and skipped: so
+ * every bad file is named, also with --strict-signatures, which then
+ * refuses to scan once all are loaded. */
+static int on_load_error(const char *path, vigil_error err,
+                         const char *message, void *userdata)
 {
+	vg_out_sig_error(userdata, path, err, message);
+	return VIGIL_CONTINUE;
+}
+
+/* The engine the options ask for, loaded and frozen; NULL after saying
+ * why (on stderr, and as JSON lines with --json). */
+static vigil_engine *make_engine(const scan_opts *so, vg_out *out)
+{
+	static const vigil_threshold yara_thresholds[2] = {
+		VIGIL_THRESHOLD_YARA_MALICIOUS, VIGIL_THRESHOLD_YARA_SUSPICIOUS
+	};
+	const char *loading = "";
 	vigil_engine *e;
 	vigil_error err;
+	vg_stats st;
 
 	if ((err = vigil_engine_new(&e)) != VIGIL_OK) {
-		vg_cli_warn("%s", vigil_strerror(err));
+		vg_out_sig_error(out, "", err, vigil_strerror(err));
 		return NULL;
 	}
+	vigil_engine_set_load_callback(e, on_load_error, out);
 	for (int i = 0; i < VIGIL_LIMIT_COUNT; i++)
 		if (so->limit_set[i] &&
 		    (err = vigil_engine_set_limit(e, (vigil_limit)i, so->limits[i])))
@@ -321,17 +384,34 @@ static vigil_engine *make_engine(const scan_opts *so)
 			goto fail;
 	if ((err = set_cloud(e, so)) != VIGIL_OK)
 		goto fail;
-	for (int i = 0; i < so->ndatabases; i++)
-		if ((err = vigil_engine_load(e, so->databases[i])) != VIGIL_OK)
+	for (int i = 0; i < 2; i++)
+		if (so->yara_score_set[i] &&
+		    (err = vigil_engine_set_threshold(e, yara_thresholds[i],
+		                                      so->yara_score[i] / 100.0)))
 			goto fail;
+	for (int i = 0; i < so->ndatabases; i++) {
+		loading = so->databases[i].path;
+		err = vigil_engine_load_as(e, loading, so->databases[i].verdict);
+		if (err != VIGIL_OK)
+			goto fail;
+	}
+	vg_out_stats(out, &st);
+	if (st.sig_errors && so->strict_signatures) {
+		vg_cli_warn("--strict-signatures: not scanning, %llu signature "
+		            "file%s did not load", (unsigned long long)st.sig_errors,
+		            st.sig_errors == 1 ? "" : "s");
+		vigil_engine_free(e);
+		return NULL;
+	}
+	loading = "";
 	if ((err = vigil_engine_freeze(e)) != VIGIL_OK)
 		goto fail;
 	return e;
 fail:
-	if (*vigil_engine_last_error(e))
-		vg_cli_warn("%s", vigil_engine_last_error(e));
-	else
-		vg_cli_warn("%s", vigil_strerror(err));
+	/* only what the load callback cannot skip: out of memory, a
+	 * library's failure, a bad option */
+	vg_out_sig_error(out, loading, err, *vigil_engine_last_error(e)
+	                 ? vigil_engine_last_error(e) : vigil_strerror(err));
 	vigil_engine_free(e);
 	return NULL;
 }
@@ -536,10 +616,14 @@ int vg_cli_scan(int argc, char **argv)
 	if (so.progress < 0)
 		so.progress = isatty(STDOUT_FILENO) && isatty(STDERR_FILENO);
 	so.walk.exclude = so.exclude;
-	if (!(e = make_engine(&so)))
-		goto out;
 	if (!(out = vg_out_new(&so.out))) {
 		vg_cli_warn("out of memory");
+		goto out;
+	}
+	if (!(e = make_engine(&so, out))) {
+		/* scripts reading --json always get their summary line */
+		if (so.out.json)
+			vg_out_summary(out, 0, 0);
 		goto out;
 	}
 	/* reports are many short lines: write them in big blocks */

@@ -15,13 +15,27 @@ static void usage(FILE *f)
 {
 	fputs("Usage: vigil sig check FILE|DIR...\n"
 	      "Check that signature databases load, without scanning.\n"
-	      "Prints 'FILE: OK (N signatures)' or the error for each; exits 0\n"
-	      "when all are good, 2 otherwise.\n", f);
+	      "Names every file that does not load, with its error, on stderr;\n"
+	      "then prints 'PATH: OK (N signatures)' for each argument, or\n"
+	      "'PATH: FAILED (K files did not load; N signatures in the rest)'.\n"
+	      "Exits 0 when all are good, 2 otherwise.\n", f);
+}
+
+/* Names each bad file and goes on, so that all of them are named. */
+static int on_load_error(const char *path, vigil_error err,
+                         const char *message, void *userdata)
+{
+	(void)path;
+	(void)err;
+	vg_cli_warn("%s", message);
+	++*(unsigned long long *)userdata;
+	return VIGIL_CONTINUE;
 }
 
 /* 0 when path loads and freezes; prints the outcome either way. */
 static int check_one(const char *path)
 {
+	unsigned long long bad = 0;
 	vigil_engine *e;
 	vigil_error err;
 
@@ -29,18 +43,29 @@ static int check_one(const char *path)
 		vg_cli_warn("%s", vigil_strerror(err));
 		return -1;
 	}
+	vigil_engine_set_load_callback(e, on_load_error, &bad);
 	/* counted alone: the built-in signatures are not the file's */
 	err = vigil_engine_set_option(e, VIGIL_OPT_NO_DEFAULT_SIGNATURES, 1);
 	if (err == VIGIL_OK)
 		err = vigil_engine_load(e, path);
 	if (err == VIGIL_OK)
 		err = vigil_engine_freeze(e);
-	if (err == VIGIL_OK) {
+	if (err == VIGIL_OK && bad) {
+		unsigned long long n = vigil_engine_signature_count(e);
+		/* one bad file alone: its error line says it all */
+		if (bad > 1 || n > 0)
+			printf("%s: FAILED (%llu file%s did not load; %llu "
+			       "signature%s in the rest)\n", path, bad,
+			       bad == 1 ? "" : "s", n, n == 1 ? "" : "s");
+		fflush(stdout);
+		err = VIGIL_EDATABASE;
+	} else if (err == VIGIL_OK) {
 		unsigned long long n = vigil_engine_signature_count(e);
 		printf("%s: OK (%llu signature%s)\n", path, n, n == 1 ? "" : "s");
 		/* in order with the errors when both go to one file */
 		fflush(stdout);
 	} else if (*vigil_engine_last_error(e)) {
+		/* what the callback could not skip */
 		vg_cli_warn("%s", vigil_engine_last_error(e));
 	} else {
 		vg_cli_warn("%s: %s", path, vigil_strerror(err));

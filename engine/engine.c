@@ -31,6 +31,11 @@ static const uint64_t default_limits[VIGIL_LIMIT_COUNT] = {
 	[VIGIL_LIMIT_MAX_SCAN_MS] = 120000,
 };
 
+/* YARA score thresholds (doc/yara.md): THOR's "alert" and "warning"
+ * levels on the 0-100 rule score, over 100. */
+#define YARA_MALICIOUS_DEFAULT 0.80
+#define YARA_SUSPICIOUS_DEFAULT 0.60
+
 static int engine_ok(const vigil_engine *e)
 {
 	return e && e->magic == VG_ENGINE_MAGIC;
@@ -58,6 +63,7 @@ vigil_error vigil_engine_new(vigil_engine **out)
 		return VIGIL_ENOMEM;
 	e->magic = VG_ENGINE_MAGIC;
 	memcpy(e->limits, default_limits, sizeof e->limits);
+	e->load_verdict = VIGIL_MALICIOUS;
 	*out = e;
 	return VIGIL_OK;
 }
@@ -105,6 +111,45 @@ vigil_error vigil_engine_set_option(vigil_engine *e, vigil_option option,
 	return VIGIL_OK;
 }
 
+vigil_error vigil_engine_set_threshold(vigil_engine *e, vigil_threshold which,
+                                       double value)
+{
+	if (!engine_ok(e))
+		return VIGIL_EINVAL;
+	if ((unsigned)which >= VIGIL_THRESHOLD_COUNT || !(value >= 0 && value <= 1))
+		return vg_engine_fail(e, VIGIL_EINVAL,
+		                      "threshold must be a score in [0, 1]");
+	if (e->frozen)
+		return vg_engine_fail(e, VIGIL_EFROZEN,
+		                      "thresholds cannot change after freeze");
+	e->thresholds[which] = value;
+	e->threshold_set[which] = 1;
+	return VIGIL_OK;
+}
+
+double vigil_engine_get_threshold(const vigil_engine *e,
+                                  vigil_threshold which)
+{
+	if (!engine_ok(e) || (unsigned)which >= VIGIL_THRESHOLD_COUNT)
+		return -1;
+	if (e->threshold_set[which])
+		return e->thresholds[which];
+	switch (which) {
+	case VIGIL_THRESHOLD_YARA_MALICIOUS: return YARA_MALICIOUS_DEFAULT;
+	case VIGIL_THRESHOLD_YARA_SUSPICIOUS: return YARA_SUSPICIOUS_DEFAULT;
+	default: return vg_ml_threshold_default(e, which);
+	}
+}
+
+void vigil_engine_set_load_callback(vigil_engine *e, vigil_load_error_cb cb,
+                                    void *userdata)
+{
+	if (!engine_ok(e))
+		return;
+	e->load_cb = cb;
+	e->load_cb_userdata = userdata;
+}
+
 /* The stage that loads files ending in path's extension, or NULL. */
 static const vg_stage *stage_for(const char *path)
 {
@@ -122,17 +167,46 @@ static const vg_stage *stage_for(const char *path)
 	return NULL;
 }
 
+/* 1 for the errors that concern one signature file, which the load
+ * callback may skip; not for out of memory or vigil's own failures. */
+static int file_error(vigil_error err)
+{
+	switch (err) {
+	case VIGIL_EDATABASE: case VIGIL_EFORMAT: case VIGIL_EMODEL:
+	case VIGIL_ENOENT: case VIGIL_EACCES: case VIGIL_EIO:
+	case VIGIL_ENOTREG: case VIGIL_ETOOLARGE:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* err for path, unless the load callback skips the file. */
+static vigil_error file_failed(vigil_engine *e, const char *path,
+                               vigil_error err)
+{
+	if (err == VIGIL_OK || !e->load_cb || !file_error(err))
+		return err;
+	if (e->load_cb(path, err, e->errmsg, e->load_cb_userdata) != VIGIL_CONTINUE)
+		return err;
+	e->errmsg[0] = '\0';
+	return VIGIL_OK;
+}
+
 static vigil_error load_file(vigil_engine *e, const char *path, int strict)
 {
 	const vg_stage *st = stage_for(path);
+	vigil_error err;
 
 	if (!st) {
 		if (!strict)
 			return VIGIL_OK;
-		return vg_engine_fail(e, VIGIL_EFORMAT,
-		                      "%s: unknown signature file type", path);
+		err = vg_engine_fail(e, VIGIL_EFORMAT,
+		                     "%s: unknown signature file type", path);
+	} else {
+		err = st->load(e, path);
 	}
-	return st->load(e, path);
+	return file_failed(e, path, err);
 }
 
 static int name_cmp(const void *a, const void *b)
@@ -151,8 +225,9 @@ static vigil_error load_dir(vigil_engine *e, const char *path)
 	vigil_error err = VIGIL_OK;
 
 	if (!d)
-		return vg_engine_fail(e, vg_error_from_errno(errno), "%s: %s", path,
-		                      strerror(errno));
+		return file_failed(e, path,
+		                   vg_engine_fail(e, vg_error_from_errno(errno),
+		                                  "%s: %s", path, strerror(errno)));
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
@@ -186,19 +261,34 @@ static vigil_error load_dir(vigil_engine *e, const char *path)
 
 vigil_error vigil_engine_load(vigil_engine *e, const char *path)
 {
+	return vigil_engine_load_as(e, path, VIGIL_MALICIOUS);
+}
+
+vigil_error vigil_engine_load_as(vigil_engine *e, const char *path,
+                                 vigil_verdict default_verdict)
+{
 	struct stat st;
+	vigil_error err;
 
 	if (!engine_ok(e) || !path)
 		return VIGIL_EINVAL;
+	if (default_verdict != VIGIL_CLEAN && default_verdict != VIGIL_SUSPICIOUS &&
+	    default_verdict != VIGIL_MALICIOUS)
+		return vg_engine_fail(e, VIGIL_EINVAL,
+		                      "a default verdict is CLEAN, SUSPICIOUS or "
+		                      "MALICIOUS");
 	if (e->frozen)
 		return vg_engine_fail(e, VIGIL_EFROZEN,
 		                      "cannot load %s: engine is frozen", path);
-	if (stat(path, &st) != 0)
-		return vg_engine_fail(e, vg_error_from_errno(errno), "%s: %s", path,
-		                      strerror(errno));
-	if (S_ISDIR(st.st_mode))
-		return load_dir(e, path);
-	return load_file(e, path, 1);
+	if (stat(path, &st) != 0) {
+		err = vg_engine_fail(e, vg_error_from_errno(errno), "%s: %s", path,
+		                     strerror(errno));
+		return file_failed(e, path, err);
+	}
+	e->load_verdict = default_verdict;
+	err = S_ISDIR(st.st_mode) ? load_dir(e, path) : load_file(e, path, 1);
+	e->load_verdict = VIGIL_MALICIOUS;
+	return err;
 }
 
 uint64_t vigil_engine_signature_count(const vigil_engine *e)

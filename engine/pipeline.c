@@ -23,12 +23,20 @@ vigil_error vg_report(vg_ctx *ctx, const vg_layer *layer, const char *stage,
                       const char *name, vigil_verdict v, double score,
                       const char *detail)
 {
+	return vg_report_why(ctx, layer, stage, name, v, score, detail, NULL);
+}
+
+vigil_error vg_report_why(vg_ctx *ctx, const vg_layer *layer,
+                          const char *stage, const char *name,
+                          vigil_verdict v, double score, const char *detail,
+                          const char *reason)
+{
 	vigil_result *r = ctx->result;
 	vigil_finding_cb cb = ctx->scanner->cb;
 	vigil_error err;
 
 	err = vg_result_add(r, stage, name, layer ? layer->layer_path : "", v,
-	                    score, detail);
+	                    score, detail, reason);
 	if (err != VIGIL_OK)
 		return err;
 	if (cb && cb(&r->findings[r->nfindings - 1], ctx->scanner->cb_userdata)
@@ -86,8 +94,9 @@ static vigil_error replay_cached(vg_ctx *ctx, const vigil_result *hit)
 	for (size_t i = 0; i < hit->nfindings && !ctx->stop; i++) {
 		const vigil_finding *f = &hit->findings[i];
 		vg_layer at = { .layer_path = f->layer };
-		vigil_error err = vg_report(ctx, &at, f->stage, f->name,
-		                            f->verdict, f->score, f->detail);
+		vigil_error err = vg_report_why(ctx, &at, f->stage, f->name,
+		                                f->verdict, f->score, f->detail,
+		                                f->reason);
 		if (err != VIGIL_OK)
 			return err;
 	}

@@ -24,7 +24,7 @@ static char *dup_or_empty(const char *s)
 vigil_error vg_result_add(vigil_result *r, const char *stage,
                           const char *name, const char *layer,
                           vigil_verdict v, double score,
-                          const char *detail)
+                          const char *detail, const char *reason)
 {
 	vigil_finding *f;
 
@@ -43,10 +43,12 @@ vigil_error vg_result_add(vigil_result *r, const char *stage,
 	f->name = dup_or_empty(name);
 	f->layer = dup_or_empty(layer);
 	f->detail = dup_or_empty(detail);
-	if (!f->name || !f->layer || !f->detail) {
+	f->reason = dup_or_empty(reason);
+	if (!f->name || !f->layer || !f->detail || !f->reason) {
 		free(f->name);
 		free(f->layer);
 		free(f->detail);
+		free(f->reason);
 		return VIGIL_ENOMEM;
 	}
 	r->nfindings++;
@@ -64,7 +66,7 @@ vigil_result *vg_result_clone(const vigil_result *src)
 	for (size_t i = 0; i < src->nfindings; i++) {
 		const vigil_finding *f = &src->findings[i];
 		if (vg_result_add(r, f->stage, f->name, f->layer, f->verdict,
-		                  f->score, f->detail) != VIGIL_OK) {
+		                  f->score, f->detail, f->reason) != VIGIL_OK) {
 			vigil_result_free(r);
 			return NULL;
 		}
@@ -88,6 +90,7 @@ void vigil_result_free(vigil_result *r)
 		free(r->findings[i].name);
 		free(r->findings[i].layer);
 		free(r->findings[i].detail);
+		free(r->findings[i].reason);
 	}
 	free(r->findings);
 	free(r);
@@ -166,4 +169,9 @@ double vigil_finding_score(const vigil_finding *f)
 const char *vigil_finding_detail(const vigil_finding *f)
 {
 	return f ? f->detail : "";
+}
+
+const char *vigil_finding_reason(const vigil_finding *f)
+{
+	return f ? f->reason : "";
 }

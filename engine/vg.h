@@ -97,8 +97,21 @@ struct vigil_engine {
 	 * (YARA externals): cache keys then include them, so a verdict is
 	 * never reused for a file the rules would judge differently. */
 	int cache_keys_name;
+	/* Thresholds set by vigil_engine_set_threshold; the unset ones come
+	 * from the model (ML) or vg_threshold_defaults (YARA). */
+	double thresholds[VIGIL_THRESHOLD_COUNT];
+	int threshold_set[VIGIL_THRESHOLD_COUNT];
+	/* The default verdict of YARA rules that state no severity, for the
+	 * vigil_engine_load_as call in progress (MALICIOUS otherwise). */
+	vigil_verdict load_verdict;
+	vigil_load_error_cb load_cb;
+	void *load_cb_userdata;
 	char errmsg[VG_ERRMSG_MAX];
 };
+
+/* The value of a threshold: set, else its default; ML ones need the ML
+ * stage's model, so that stage answers for them (ml/stage_ml.c). */
+double vg_ml_threshold_default(const vigil_engine *e, vigil_threshold which);
 
 /* The vigil_error for an errno value (ENOENT, EACCES, ...). */
 vigil_error vg_error_from_errno(int err);
@@ -117,6 +130,7 @@ struct vigil_finding {
 	char *name;
 	char *layer;
 	char *detail;
+	char *reason;        /* why this verdict; "" when the stage says nothing */
 	vigil_verdict verdict;
 	double score;
 };
@@ -141,7 +155,7 @@ vigil_result *vg_result_new(void);
 vigil_error vg_result_add(vigil_result *r, const char *stage,
                           const char *name, const char *layer,
                           vigil_verdict v, double score,
-                          const char *detail);
+                          const char *detail, const char *reason);
 /* Deep copy, for the cache. NULL on ENOMEM. */
 vigil_result *vg_result_clone(const vigil_result *r);
 
@@ -194,6 +208,11 @@ typedef struct vg_ctx {
 vigil_error vg_report(vg_ctx *ctx, const vg_layer *layer, const char *stage,
                       const char *name, vigil_verdict v, double score,
                       const char *detail);
+/* vg_report with the reason for the verdict (vigil_finding_reason). */
+vigil_error vg_report_why(vg_ctx *ctx, const vg_layer *layer,
+                          const char *stage, const char *name,
+                          vigil_verdict v, double score, const char *detail,
+                          const char *reason);
 
 /*
  * Records that a limit stopped part of the scan: an INCOMPLETE finding

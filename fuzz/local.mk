@@ -51,6 +51,15 @@ fuzz_yara_gate_replay_LDFLAGS = -static
 fuzz_yara_gate_replay_LDADD = $(VG_FUZZ_LIBS)
 EXTRA_DIST += fuzz/yara_gate_fuzzer_corpus
 
+EXTRA_PROGRAMS += fuzz/csv_fuzzer
+FUZZERS += fuzz/csv_fuzzer$(EXEEXT)
+fuzz_csv_fuzzer_SOURCES = fuzz/csv_fuzzer.c cli/csv.c
+fuzz_csv_fuzzer_LDFLAGS = $(FUZZ_FLAGS)
+check_PROGRAMS += fuzz/csv_replay
+TESTS += fuzz/csv_replay
+fuzz_csv_replay_SOURCES = fuzz/csv_fuzzer.c cli/csv.c fuzz/replay_main.c
+EXTRA_DIST += fuzz/csv_fuzzer_corpus
+
 # the recursive pipeline through the unpackers (issue 3)
 
 fuzzers: $(FUZZERS)

@@ -23,8 +23,6 @@
 
 typedef struct ml_state {
 	vg_ml_model *loaded;          /* from vigil_engine_load, or NULL */
-	double threshold[VIGIL_THRESHOLD_COUNT];
-	int threshold_set[VIGIL_THRESHOLD_COUNT];
 	int frozen;                   /* groups below is known */
 	unsigned groups;              /* costly feature groups the model reads */
 } ml_state;
@@ -52,12 +50,12 @@ static const vg_ml_model *model_of(const vigil_engine *e)
 	return st && st->loaded ? st->loaded : &vg_ml_builtin_model;
 }
 
-static double threshold_of(const vigil_engine *e, vigil_threshold which)
+/* The model's own thresholds, for those vigil_engine_set_threshold did
+ * not set (engine.c). */
+double vg_ml_threshold_default(const vigil_engine *e, vigil_threshold which)
 {
-	const ml_state *st = state_of(e);
 	const vg_ml_model *m = model_of(e);
-	if (st && st->threshold_set[which])
-		return st->threshold[which];
+
 	return which == VIGIL_THRESHOLD_ML_MALICIOUS ? m->threshold_malicious
 	                                             : m->threshold_suspicious;
 }
@@ -194,8 +192,8 @@ static vigil_error ml_scan(vg_ctx *ctx, const vg_layer *layer, void *state)
 		return VIGIL_OK;
 	score = vg_ml_score(m, x);
 	ctx->ml_score = score;
-	tmal = threshold_of(e, VIGIL_THRESHOLD_ML_MALICIOUS);
-	tsus = threshold_of(e, VIGIL_THRESHOLD_ML_SUSPICIOUS);
+	tmal = vigil_engine_get_threshold(e, VIGIL_THRESHOLD_ML_MALICIOUS);
+	tsus = vigil_engine_get_threshold(e, VIGIL_THRESHOLD_ML_SUSPICIOUS);
 	if (score >= tmal) {
 		name = "ML.PE.Malicious";
 		v = VIGIL_MALICIOUS;
@@ -227,35 +225,6 @@ const vg_stage vg_stage_ml = {
 /* ------------------------------------------------------------------ */
 /* Exported API (vigil/ml.h)                                              */
 /* ------------------------------------------------------------------ */
-
-VIGIL_API vigil_error vigil_engine_set_threshold(vigil_engine *e,
-                                                 vigil_threshold which,
-                                                 double value)
-{
-	ml_state *st;
-
-	if (!engine_ok(e))
-		return VIGIL_EINVAL;
-	if ((unsigned)which >= VIGIL_THRESHOLD_COUNT || !(value >= 0 && value <= 1))
-		return vg_engine_fail(e, VIGIL_EINVAL,
-		                      "threshold must be a score in [0, 1]");
-	if (e->frozen)
-		return vg_engine_fail(e, VIGIL_EFROZEN,
-		                      "thresholds cannot change after freeze");
-	if (!(st = state_get(e)))
-		return VIGIL_ENOMEM;
-	st->threshold[which] = value;
-	st->threshold_set[which] = 1;
-	return VIGIL_OK;
-}
-
-VIGIL_API double vigil_engine_get_threshold(const vigil_engine *e,
-                                            vigil_threshold which)
-{
-	if (!engine_ok(e) || (unsigned)which >= VIGIL_THRESHOLD_COUNT)
-		return -1;
-	return threshold_of(e, which);
-}
 
 VIGIL_API size_t vigil_ml_feature_count(void)
 {

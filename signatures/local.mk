@@ -7,7 +7,8 @@ EXTRA_DIST += doc/signatures.md
 # YARA: loading and compiling, the externals convention
 libvigil_la_SOURCES += signatures/yara_rules.c signatures/yara_rules.h \
 	signatures/yara_externals.c signatures/yara_externals.h \
-	signatures/yara_gate.c signatures/yara_gate.h
+	signatures/yara_gate.c signatures/yara_gate.h \
+	signatures/yara_severity.c signatures/yara_severity.h
 EXTRA_DIST += doc/yara.md
 # ClamAV databases through libclamav (shares unpackers/clamav.c's pass)
 libvigil_la_SOURCES += signatures/stage_clamav.c

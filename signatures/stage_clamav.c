@@ -12,6 +12,8 @@
 #include "config.h"
 
 #include <clamav.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "unpackers/clamav.h"
 #include "unpackers/unpack.h"
@@ -33,20 +35,60 @@ static vg_clamav **state_of(vigil_engine *e)
 	return (vg_clamav **)&e->stage_state[VG_STAGE_clamav];
 }
 
+/*
+ * libclamav keeps the signatures it read before a bad line, and cannot
+ * drop them: after a failed load, start over with a new libclamav
+ * engine from the files that loaded, so a file the caller skips
+ * (vigil_engine_set_load_callback) leaves nothing behind.
+ */
+static vigil_error reload(vigil_engine *e, vg_clamav *c)
+{
+	struct cl_engine *cl = cl_engine_new();
+	uint64_t sigs = 0;
+
+	if (!cl)
+		return vg_engine_fail(e, VIGIL_ENOMEM, "out of memory");
+	for (unsigned i = 0; i < c->dbs; i++) {
+		unsigned int signo = 0;
+		cl_error_t r = cl_load(c->db_paths[i], cl, &signo, CL_DB_STDOPT);
+		if (r != CL_SUCCESS) {
+			cl_engine_free(cl);
+			return vg_engine_fail(e, VIGIL_ECLAMAV, "%s: changed while "
+			                      "the databases were loading: %s",
+			                      c->db_paths[i], cl_strerror(r));
+		}
+		sigs += signo;
+	}
+	cl_engine_free(c->cl);
+	c->cl = cl;
+	c->sigs = sigs;
+	return VIGIL_OK;
+}
+
 static vigil_error clamav_load(vigil_engine *e, const char *path)
 {
 	vg_clamav **c = state_of(e);
 	unsigned int signo = 0;
 	vigil_error err;
+	char **paths;
 	cl_error_t r;
 
 	if (!*c && (err = vg_clamav_new(c)) != VIGIL_OK)
 		return vg_engine_fail(e, err, "%s: libclamav cannot start", path);
+	if (!(paths = realloc((*c)->db_paths, ((*c)->dbs + 1) * sizeof *paths)))
+		return vg_engine_fail(e, VIGIL_ENOMEM, "out of memory");
+	(*c)->db_paths = paths;
+	if (!(paths[(*c)->dbs] = strdup(path)))
+		return vg_engine_fail(e, VIGIL_ENOMEM, "out of memory");
 	r = cl_load(path, (*c)->cl, &signo, CL_DB_STDOPT);
-	if (r != CL_SUCCESS)
+	if (r != CL_SUCCESS) {
+		free(paths[(*c)->dbs]);
+		if (r != CL_EMEM && (err = reload(e, *c)) != VIGIL_OK)
+			return err;
 		return vg_engine_fail(e, r == CL_EMEM ? VIGIL_ENOMEM
 		                                      : VIGIL_EDATABASE,
 		                      "%s: %s", path, cl_strerror(r));
+	}
 	(*c)->sigs += signo;
 	(*c)->dbs++;
 	return VIGIL_OK;

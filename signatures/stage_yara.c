@@ -25,6 +25,7 @@ typedef struct yara_scan {
 	const vg_layer *layer;
 	const vg_yara_set *set;      /* the set being scanned */
 	vigil_error err;             /* first error met in the callback */
+	double tmal, tsus;           /* YARA score thresholds, for reasons */
 	char *ext;                   /* the extension external, reused */
 	size_t ext_cap;
 	size_t nscanners;
@@ -33,18 +34,18 @@ typedef struct yara_scan {
 
 static int on_rule_match(yara_scan *s, const YR_RULE *rule)
 {
-	char name[512], detail[1024];
-	const YR_META *meta;
-	const char *tag, *desc = "";
+	char name[512], detail[1024], reason[160];
+	const vg_yara_set *set = s->set;
+	size_t idx = (size_t)(rule - set->rules->rules_table);
+	const vg_yara_sev *sev;
+	const char *tag, *desc;
 	size_t n;
 
-	yr_rule_metas_foreach(rule, meta) {
-		if (meta->type == META_TYPE_STRING &&
-		    strcmp(meta->identifier, "description") == 0) {
-			desc = meta->string;
-			break;
-		}
-	}
+	if (idx >= set->rules->num_rules)
+		return CALLBACK_ERROR; /* not a rule of this set: cannot be */
+	/* the rule's metadata was read once, at freeze */
+	sev = &set->sev[idx];
+	desc = sev->description;
 	n = (size_t)snprintf(detail, sizeof detail, "%s", desc);
 	yr_rule_tags_foreach(rule, tag) {
 		const char *sep = tag == rule->tags ? (*desc ? " [tags: " : "[tags: ")
@@ -56,9 +57,11 @@ static int on_rule_match(yara_scan *s, const YR_RULE *rule)
 	if (rule->tags && *rule->tags && n < sizeof detail)
 		snprintf(detail + n, sizeof detail - n, "]");
 	snprintf(name, sizeof name, "%s:%s", rule->ns->name, rule->identifier);
+	vg_yara_reason(sev, s->tmal, s->tsus, reason, sizeof reason);
 
-	s->err = vg_report(s->ctx, s->layer, "yara", name, VIGIL_MALICIOUS, 1.0,
-	                   detail);
+	s->err = vg_report_why(s->ctx, s->layer, "yara", name,
+	                       (vigil_verdict)sev->verdict, vg_yara_score(sev),
+	                       detail, reason);
 	if (s->err != VIGIL_OK)
 		return CALLBACK_ERROR;
 	return s->ctx->stop ? CALLBACK_ABORT : CALLBACK_CONTINUE;
@@ -136,6 +139,8 @@ static vigil_error yara_scanner_new(const vigil_engine *e, void **state)
 		return VIGIL_ENOMEM;
 	s->y = y;
 	s->nscanners = y->nsets;
+	s->tmal = vigil_engine_get_threshold(e, VIGIL_THRESHOLD_YARA_MALICIOUS);
+	s->tsus = vigil_engine_get_threshold(e, VIGIL_THRESHOLD_YARA_SUSPICIOUS);
 	for (size_t i = 0; i < y->nsets; i++) {
 		if (yr_scanner_create(y->sets[i].rules, &s->scanners[i])
 		    != ERROR_SUCCESS) {

@@ -84,7 +84,7 @@ static unsigned declared_externals(const YR_RULES *rules)
 }
 
 static vigil_error add_set(vigil_engine *e, vg_yara *y, YR_RULES *rules,
-                           int mz_only)
+                           int mz_only, vigil_verdict dflt)
 {
 	if (y->nsets == y->sets_cap) {
 		size_t ncap = y->sets_cap ? y->sets_cap * 2 : 4;
@@ -100,6 +100,7 @@ static vigil_error add_set(vigil_engine *e, vg_yara *y, YR_RULES *rules,
 		.rules = rules,
 		.externals = declared_externals(rules),
 		.mz_only = mz_only,
+		.dflt = dflt,
 	};
 	return VIGIL_OK;
 }
@@ -229,11 +230,11 @@ static int kind_of(const char *text, size_t len)
 
 /* Compiles the text of src into its kind's compiler. */
 static vigil_error compile_text(vigil_engine *e, vg_yara *y,
-                                const vg_yara_source *src, char *text,
-                                size_t len)
+                                vg_yara_source *src, char *text, size_t len)
 {
 	YR_COMPILER *c = y->compilers[src->kind];
 	compile_msg m = { .errors = 0 };
+	uint32_t first = c->next_rule_idx;
 	int nerr;
 
 	yr_compiler_set_callback(c, on_compile_msg, &m);
@@ -251,8 +252,13 @@ static vigil_error compile_text(vigil_engine *e, vg_yara *y,
 		fclose(f);
 	}
 	yr_compiler_set_callback(c, ignore_compile_msg, NULL);
-	if (nerr == 0)
+	if (nerr == 0) {
+		/* rules are numbered in compile order: the file's severity
+		 * default applies to this range (freeze_kind) */
+		src->first_rule = first;
+		src->nrules = c->next_rule_idx - first;
 		return VIGIL_OK;
+	}
 	/* After an error the compiler cannot take more rules: drop it and
 	 * let the next source rebuild it from the files that compiled. */
 	nerr = c->last_error;
@@ -268,7 +274,7 @@ static vigil_error compile_text(vigil_engine *e, vg_yara *y,
 /* Compiles a source accepted before, when a compiler is rebuilt. A file
  * classified MZ-gated must still be. */
 static vigil_error recompile(vigil_engine *e, vg_yara *y,
-                             const vg_yara_source *src)
+                             vg_yara_source *src)
 {
 	vigil_error err;
 	char *text;
@@ -340,7 +346,7 @@ static int settle_namespace(vg_yara *y, const char *ns, int kind)
 
 vigil_error vg_yara_add_source(vigil_engine *e, vg_yara *y, const char *path)
 {
-	vg_yara_source src = { NULL, NULL, VG_YARA_REST };
+	vg_yara_source src = { .kind = VG_YARA_REST, .dflt = e->load_verdict };
 	vigil_error err;
 	char *text = NULL;
 	size_t len;
@@ -401,7 +407,7 @@ vigil_error vg_yara_add_compiled(vigil_engine *e, vg_yara *y,
 	fclose(f);
 	switch (rc) {
 	case ERROR_SUCCESS:
-		return add_set(e, y, rules, 0);
+		return add_set(e, y, rules, 0, e->load_verdict);
 	case ERROR_INSUFFICIENT_MEMORY:
 		return vg_engine_fail(e, VIGIL_ENOMEM, "%s: out of memory", path);
 	case ERROR_UNSUPPORTED_FILE_VERSION:
@@ -420,11 +426,50 @@ vigil_error vg_yara_add_compiled(vigil_engine *e, vg_yara *y,
 /* Freeze, count, free                                                 */
 /* ------------------------------------------------------------------ */
 
+/* Reads the severity of every rule of set (yara_severity.h); dflts
+ * holds each rule's file default, or is NULL for the set's own. */
+static vigil_error severity_table(vigil_engine *e, vg_yara_set *set,
+                                  const uint8_t *dflts)
+{
+	double tmal = vigil_engine_get_threshold(e, VIGIL_THRESHOLD_YARA_MALICIOUS);
+	double tsus = vigil_engine_get_threshold(e, VIGIL_THRESHOLD_YARA_SUSPICIOUS);
+	uint32_t n = set->rules->num_rules;
+
+	if (!(set->sev = calloc(n ? n : 1, sizeof *set->sev)))
+		return vg_engine_fail(e, VIGIL_ENOMEM, "out of memory");
+	for (uint32_t i = 0; i < n; i++)
+		vg_yara_severity(&set->rules->rules_table[i],
+		                 dflts ? (vigil_verdict)dflts[i] : set->dflt,
+		                 tmal, tsus, &set->sev[i]);
+	return VIGIL_OK;
+}
+
+/* Each rule's file default, for the sources of a kind compiled into
+ * nrules rules; NULL on ENOMEM. */
+static uint8_t *source_defaults(const vg_yara *y, int kind, uint32_t nrules)
+{
+	uint8_t *d = malloc(nrules ? nrules : 1);
+
+	if (!d)
+		return NULL;
+	memset(d, VIGIL_MALICIOUS, nrules);
+	for (size_t i = 0; i < y->nsources; i++) {
+		const vg_yara_source *src = &y->sources[i];
+		if (src->kind != kind)
+			continue;
+		for (uint32_t r = src->first_rule;
+		     r < src->first_rule + src->nrules && r < nrules; r++)
+			d[r] = (uint8_t)src->dflt;
+	}
+	return d;
+}
+
 /* Turns the sources of a kind, if any, into a set. */
 static vigil_error freeze_kind(vigil_engine *e, vg_yara *y, int kind)
 {
 	vigil_error err;
 	YR_RULES *rules;
+	uint8_t *dflts;
 	size_t n = 0;
 	int rc;
 
@@ -440,7 +485,14 @@ static vigil_error freeze_kind(vigil_engine *e, vg_yara *y, int kind)
 	if (rc != ERROR_SUCCESS)
 		return vg_engine_fail(e, VIGIL_ENOMEM,
 		                      "cannot build YARA rules (yara error %d)", rc);
-	if ((err = add_set(e, y, rules, kind == VG_YARA_MZ)) != VIGIL_OK)
+	if ((err = add_set(e, y, rules, kind == VG_YARA_MZ, VIGIL_MALICIOUS))
+	    != VIGIL_OK)
+		return err;
+	if (!(dflts = source_defaults(y, kind, rules->num_rules)))
+		return vg_engine_fail(e, VIGIL_ENOMEM, "out of memory");
+	err = severity_table(e, &y->sets[y->nsets - 1], dflts);
+	free(dflts);
+	if (err != VIGIL_OK)
 		return err;
 	for (size_t i = 0; i < y->nsources; i++)
 		if (y->sources[i].kind == kind)
@@ -461,6 +513,11 @@ vigil_error vg_yara_freeze(vigil_engine *e, vg_yara *y)
 {
 	vigil_error err;
 
+	/* compiled files' sets, as loaded */
+	for (size_t i = 0; i < y->nsets; i++)
+		if (!y->sets[i].sev &&
+		    (err = severity_table(e, &y->sets[i], NULL)) != VIGIL_OK)
+			return err;
 	for (int k = 0; k < VG_YARA_NKINDS; k++)
 		if ((err = freeze_kind(e, y, k)) != VIGIL_OK)
 			return err;
@@ -497,8 +554,10 @@ void vg_yara_free(vg_yara *y)
 			yr_compiler_destroy(y->compilers[k]);
 	free_sources(y);
 	free(y->sources);
-	for (size_t i = 0; i < y->nsets; i++)
+	for (size_t i = 0; i < y->nsets; i++) {
 		yr_rules_destroy(y->sets[i].rules);
+		free(y->sets[i].sev);
+	}
 	free(y->sets);
 	if (y->lib_ref)
 		lib_release();

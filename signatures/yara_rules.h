@@ -11,12 +11,15 @@
 #include <yara.h>
 
 #include "engine/vg.h"
+#include "signatures/yara_severity.h"
 
 /* One compiled rule set; scanned in turn with the others. */
 typedef struct vg_yara_set {
 	YR_RULES *rules;
 	unsigned externals; /* bit VG_YX_*: the set declares it as a string */
 	int mz_only;        /* no rule can match unless the object is "MZ..." */
+	vigil_verdict dflt; /* a .yarc's default verdict (vigil_engine_load_as) */
+	vg_yara_sev *sev;   /* per rule, by index in rules_table; from freeze */
 } vg_yara_set;
 
 /* The two compilers sources go to (yara_gate.h). */
@@ -26,6 +29,9 @@ typedef struct vg_yara_source {
 	char *path;
 	char *ns;       /* namespace: the base name without extension */
 	int kind;       /* VG_YARA_REST, VG_YARA_MZ; -1 once in a set */
+	vigil_verdict dflt;  /* for its rules that state no severity */
+	uint32_t first_rule; /* its rules' indexes in its kind's compiler */
+	uint32_t nrules;
 } vg_yara_source;
 
 typedef struct vg_yara {
@@ -53,9 +59,9 @@ vigil_error vg_yara_add_source(vigil_engine *e, vg_yara *y, const char *path);
 vigil_error vg_yara_add_compiled(vigil_engine *e, vg_yara *y,
                                  const char *path);
 
-/* Turns the sources into sets (the gated files', the rest's); sets
- * e->cache_keys_name if any set declares an external the rules could
- * read. */
+/* Turns the sources into sets (the gated files', the rest's), reads
+ * every rule's severity (yara_severity.h); sets e->cache_keys_name if
+ * any set declares an external the rules could read. */
 vigil_error vg_yara_freeze(vigil_engine *e, vg_yara *y);
 
 /* Rules loaded so far, compiled or not. */

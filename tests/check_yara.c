@@ -344,6 +344,189 @@ START_TEST(test_compile_error)
 }
 END_TEST
 
+/* The verdict and reason of finding name in r. */
+static void want_finding(const vigil_result *r, const char *name,
+                         vigil_verdict v, double score, const char *reason)
+{
+	const vigil_finding *f = find(r, name);
+
+	ck_assert_msg(f != NULL, "no finding %s", name);
+	ck_assert_msg(vigil_finding_verdict(f) == v, "%s: verdict %s", name,
+	              vigil_verdict_name(vigil_finding_verdict(f)));
+	ck_assert_double_eq_tol(vigil_finding_score(f), score, 1e-9);
+	ck_assert_str_eq(vigil_finding_reason(f), reason);
+}
+
+START_TEST(test_severity)
+{
+	char info[512], gated[512], plain[512];
+	vigil_engine *e;
+	vigil_scanner *s = NULL;
+	vigil_result *r;
+
+	snprintf(plain, sizeof plain, "%s", write_text("plain.yar",
+		"rule P { strings: $a = \"sev\" condition: $a }\n"
+		"rule S20 { meta: score = 20 strings: $a = \"sev\" condition: $a }\n"
+		"rule S85 { meta: score = 85 strings: $a = \"sev\" condition: $a }\n"
+		"rule Hunt : Hunting packer { strings: $a = \"sev\" condition: $a }\n"
+		"rule W { meta: severity = \"Critical\" strings: $a = \"sev\" "
+		"condition: $a }\n"
+		"rule N { meta: severity = 65 score = \"x\" strings: $a = \"sev\" "
+		"condition: $a }\n"));
+	/* informational files before and between, one of them MZ-gated:
+	 * each rule keeps its own file's default */
+	snprintf(info, sizeof info, "%s", write_text("info.yar",
+		"rule I { strings: $a = \"sev\" condition: $a }\n"
+		"rule I80 { meta: score = 80 strings: $a = \"sev\" condition: $a }\n"));
+	snprintf(gated, sizeof gated, "%s", write_text("gated.yar",
+		"rule G { strings: $a = \"sev\" condition: uint16(0) == 0x5a4d "
+		"and $a }\n"));
+	ck_assert_int_eq(vigil_engine_new(&e), VIGIL_OK);
+	ck_assert_int_eq(vigil_engine_set_option(e, VIGIL_OPT_NO_DEFAULT_SIGNATURES, 1), VIGIL_OK);
+	ck_assert_double_eq(vigil_engine_get_threshold(e, VIGIL_THRESHOLD_YARA_MALICIOUS), 0.80);
+	ck_assert_double_eq(vigil_engine_get_threshold(e, VIGIL_THRESHOLD_YARA_SUSPICIOUS), 0.60);
+	ck_assert_int_eq(vigil_engine_load_as(e, info, VIGIL_INCOMPLETE), VIGIL_EINVAL);
+	ck_assert_int_eq(vigil_engine_load_as(e, info, VIGIL_CLEAN), VIGIL_OK);
+	ck_assert_int_eq(vigil_engine_load_as(e, gated, VIGIL_SUSPICIOUS), VIGIL_OK);
+	ck_assert_int_eq(vigil_engine_load(e, plain), VIGIL_OK);
+	ck_assert_int_eq(vigil_engine_freeze(e), VIGIL_OK);
+	ck_assert_int_eq(vigil_scanner_new(e, &s), VIGIL_OK);
+	for (int pass = 0; pass < 2; pass++) {
+		/* the second time from the verdict cache, reasons included */
+		r = scan_mem(s, "MZ sev", "x.exe");
+		ck_assert_int_eq(vigil_result_cached(r), pass);
+		ck_assert_int_eq(vigil_result_verdict(r), VIGIL_MALICIOUS);
+		want_finding(r, "plain:P", VIGIL_MALICIOUS, 1,
+		             "the rule states no severity: MALICIOUS by default");
+		want_finding(r, "plain:S20", VIGIL_CLEAN, 0.2,
+		             "score 20: informational, below 60");
+		want_finding(r, "plain:S85", VIGIL_MALICIOUS, 0.85,
+		             "score 85: MALICIOUS, at or above 80");
+		want_finding(r, "plain:Hunt", VIGIL_SUSPICIOUS, 1,
+		             "tag Hunting: SUSPICIOUS");
+		want_finding(r, "plain:W", VIGIL_MALICIOUS, 1,
+		             "severity \"Critical\": MALICIOUS");
+		want_finding(r, "plain:N", VIGIL_SUSPICIOUS, 0.65,
+		             "severity 65: SUSPICIOUS, at or above 60");
+		want_finding(r, "info:I", VIGIL_CLEAN, 1, "rule file loaded as "
+		             "informational; the rule states no severity");
+		want_finding(r, "info:I80", VIGIL_MALICIOUS, 0.8,
+		             "score 80: MALICIOUS, at or above 80");
+		want_finding(r, "gated:G", VIGIL_SUSPICIOUS, 1, "rule file loaded "
+		             "as SUSPICIOUS; the rule states no severity");
+		vigil_result_free(r);
+	}
+	vigil_scanner_free(s);
+	vigil_engine_free(e);
+
+	/* thresholds move the score bands; only informational matches
+	 * leave the result CLEAN */
+	const char *paths[] = { plain, NULL };
+	e = engine_with(paths);
+	ck_assert_int_eq(vigil_engine_set_threshold(e, VIGIL_THRESHOLD_YARA_MALICIOUS, 0.9), VIGIL_OK);
+	ck_assert_int_eq(vigil_engine_set_threshold(e, VIGIL_THRESHOLD_YARA_SUSPICIOUS, 0.1), VIGIL_OK);
+	ck_assert_int_eq(vigil_engine_freeze(e), VIGIL_OK);
+	ck_assert_int_eq(vigil_scanner_new(e, &s), VIGIL_OK);
+	r = scan_mem(s, "sev", NULL);
+	want_finding(r, "plain:S20", VIGIL_SUSPICIOUS, 0.2,
+	             "score 20: SUSPICIOUS, at or above 10");
+	want_finding(r, "plain:S85", VIGIL_SUSPICIOUS, 0.85,
+	             "score 85: SUSPICIOUS, at or above 10");
+	vigil_result_free(r);
+	vigil_scanner_free(s);
+	vigil_engine_free(e);
+
+	e = frozen_with_rule("onlyinfo.yar",
+		"rule A : info { strings: $a = \"sev\" condition: $a }\n"
+		"rule B { meta: score = 0 strings: $a = \"sev\" condition: $a }\n");
+	ck_assert_int_eq(vigil_scanner_new(e, &s), VIGIL_OK);
+	r = scan_mem(s, "sev", NULL);
+	ck_assert_int_eq(vigil_result_verdict(r), VIGIL_CLEAN);
+	ck_assert_uint_eq(vigil_result_finding_count(r), 2);
+	vigil_result_free(r);
+	vigil_scanner_free(s);
+	vigil_engine_free(e);
+}
+END_TEST
+
+typedef struct load_errors {
+	int n, answer;
+	char paths[4][512];
+	vigil_error errs[4];
+} load_errors;
+
+static int on_load_error(const char *path, vigil_error err,
+                         const char *message, void *userdata)
+{
+	load_errors *le = userdata;
+
+	ck_assert_ptr_nonnull(strstr(message, path));
+	if (le->n < 4) {
+		snprintf(le->paths[le->n], sizeof le->paths[0], "%s", path);
+		le->errs[le->n] = err;
+	}
+	le->n++;
+	return le->answer;
+}
+
+START_TEST(test_load_callback)
+{
+	char dir[512], path[600];
+	load_errors le = { .answer = VIGIL_CONTINUE };
+	vigil_engine *e;
+	vigil_scanner *s = NULL;
+	vigil_result *r;
+
+	snprintf(dir, sizeof dir, "%s/set", tmpdir);
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	write_text("set/a_good.yar", "rule Good { strings: $a = \"cb\" condition: $a }\n");
+	write_text("set/b_bad.yar", "rule Bad { strings: $a = \"cb\" condition: is__elf }\n");
+	write_text("set/c_good.yar", "rule Good2 { strings: $a = \"cb\" condition: $a }\n");
+	/* a good line, then a bad one: the good line must not stay */
+	write_text("set/d_bad.hdb", "%s:2:Half\nnot a line\n",
+	           "8ea3ba6d2da2d7f8d8eb22ab0e7c5d28");
+
+	/* no callback: the first bad file ends the load */
+	ck_assert_int_eq(vigil_engine_new(&e), VIGIL_OK);
+	ck_assert_int_eq(vigil_engine_load(e, dir), VIGIL_EDATABASE);
+	vigil_engine_free(e);
+
+	/* skipping: every bad file named, the good ones loaded */
+	ck_assert_int_eq(vigil_engine_new(&e), VIGIL_OK);
+	ck_assert_int_eq(vigil_engine_set_option(e, VIGIL_OPT_NO_DEFAULT_SIGNATURES, 1), VIGIL_OK);
+	vigil_engine_set_load_callback(e, on_load_error, &le);
+	ck_assert_int_eq(vigil_engine_load(e, dir), VIGIL_OK);
+	ck_assert_int_eq(le.n, 2);
+	snprintf(path, sizeof path, "%s/b_bad.yar", dir);
+	ck_assert_str_eq(le.paths[0], path);
+	ck_assert_int_eq(le.errs[0], VIGIL_EDATABASE);
+	snprintf(path, sizeof path, "%s/d_bad.hdb", dir);
+	ck_assert_str_eq(le.paths[1], path);
+	snprintf(path, sizeof path, "%s/missing.yar", tmpdir);
+	ck_assert_int_eq(vigil_engine_load(e, path), VIGIL_OK);
+	ck_assert_int_eq(le.n, 3);
+	ck_assert_int_eq(le.errs[2], VIGIL_ENOENT);
+	ck_assert_uint_eq(vigil_engine_signature_count(e), 2);
+	ck_assert_int_eq(vigil_engine_freeze(e), VIGIL_OK);
+	ck_assert_int_eq(vigil_scanner_new(e, &s), VIGIL_OK);
+	r = scan_mem(s, "cb", NULL);
+	ck_assert_uint_eq(vigil_result_finding_count(r), 2);
+	ck_assert_ptr_nonnull(find(r, "a_good:Good"));
+	ck_assert_ptr_nonnull(find(r, "c_good:Good2"));
+	vigil_result_free(r);
+	vigil_scanner_free(s);
+	vigil_engine_free(e);
+
+	/* VIGIL_STOP fails the call with the file's error */
+	le = (load_errors){ .answer = VIGIL_STOP };
+	ck_assert_int_eq(vigil_engine_new(&e), VIGIL_OK);
+	vigil_engine_set_load_callback(e, on_load_error, &le);
+	ck_assert_int_eq(vigil_engine_load(e, dir), VIGIL_EDATABASE);
+	ck_assert_int_eq(le.n, 1);
+	vigil_engine_free(e);
+}
+END_TEST
+
 /* Writes src compiled by libyara itself to tmpdir/name, with the listed
  * externals declared (NULL-terminated, may be empty). */
 static const char *write_yarc(const char *name, const char *ns,
@@ -739,6 +922,8 @@ static Suite *yara_suite(void)
 	tcase_add_test(tc, test_externals_member);
 	tcase_add_test(tc, test_extension_and_filetype);
 	tcase_add_test(tc, test_compile_error);
+	tcase_add_test(tc, test_severity);
+	tcase_add_test(tc, test_load_callback);
 	tcase_add_test(tc, test_compiled_rules);
 	tcase_add_test(tc, test_timeout_incomplete);
 	tcase_add_test(tc, test_callback_stop);

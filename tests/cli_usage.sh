@@ -51,12 +51,20 @@ expect_exit 1 "-d good.hdb finds its file" "$VIGIL" scan --no-progress \
 	-d "$scratch/good.hdb" "$scratch/hello.txt"
 expect_grep "^$scratch/hello.txt: Hello.Test FOUND\$" "$out" "custom name"
 expect_grep '^Known signatures: [1-9]' "$out" "signatures counted"
-# a bad line: the file and line number on stderr, exit 2, no scan
+# a bad line: the file and line number on stderr, exit 2; the file is
+# left out (its good line too) and the scan goes on without it
 printf '%s\n' "$(cat "$scratch/good.hdb")" 'zz:1:Broken' >"$scratch/bad.hdb"
 expect_exit 2 "-d bad.hdb" "$VIGIL" scan --no-progress -d "$scratch/bad.hdb" \
 	"$scratch/hello.txt"
 expect_grep "^vigil: $scratch/bad.hdb:2: " "$err" "file:line of the bad line"
-[ -z "$out" ] && ok "nothing scanned after a bad database" || fail "out: $out"
+expect_grep "^$scratch/hello.txt: OK\$" "$out" "scanned without the bad file"
+expect_grep "^Signature files not loaded: 1\$" "$out" "counted in the summary"
+# --strict-signatures: nothing scanned after a bad database
+expect_exit 2 "-d bad.hdb --strict-signatures" "$VIGIL" scan --no-progress \
+	--strict-signatures -d "$scratch/bad.hdb" "$scratch/hello.txt"
+expect_grep "^vigil: $scratch/bad.hdb:2: " "$err" "strict: file:line"
+[ -z "$out" ] && ok "strict: nothing scanned after a bad database" ||
+	fail "out: $out"
 expect_exit 2 "-d missing" "$VIGIL" scan -d "$scratch/missing.hdb" "$scratch"
 expect_grep "^vigil: $scratch/missing.hdb: No such file or directory\$" "$err" \
 	"missing database named"

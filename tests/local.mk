@@ -56,3 +56,8 @@ EXTRA_DIST += $(VG_CLI_TESTS)
 TESTS += tests/yara_vs_cli.sh tests/yara_signature_base.sh tests/yara_gate_vs_cli.sh
 EXTRA_DIST += tests/yara_vs_cli.sh tests/yara_signature_base.sh \
 	tests/yara_gate_vs_cli.sh
+
+# real rule sets (issue 9): a match's verdict from the rule's metadata,
+# bad rule files skipped and named; clam.exe in OneNote files
+TESTS += tests/yara_severity.sh tests/onenote.sh tests/ml_csv.sh
+EXTRA_DIST += tests/yara_severity.sh tests/onenote.sh tests/ml_csv.sh

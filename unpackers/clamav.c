@@ -72,6 +72,9 @@ void vg_clamav_free(vg_clamav *c)
 		return;
 	if (c->cl)
 		cl_engine_free(c->cl);
+	for (unsigned i = 0; i < c->dbs; i++)
+		free(c->db_paths[i]);
+	free(c->db_paths);
 	free(c);
 }
 
@@ -402,7 +405,11 @@ static int clamav_magic(const uint8_t *d, size_t n)
 	if (vg_match(d, n, 0, "ITSF", 4) ||                     /* CHM */
 	    vg_match(d, n, 0, "SZDD\x88\xf0\x27\x33", 8) ||     /* SZDD */
 	    vg_match(d, n, 0, "\x78\x9f\x3e\x22", 4) ||         /* TNEF */
-	    vg_match(d, n, 0, "MZ", 2))                         /* DOS, NE */
+	    vg_match(d, n, 0, "MZ", 2) ||                       /* DOS, NE */
+	    vg_match(d, n, 0, "ALZ\x01", 4) ||                 /* ALZip */
+	    /* OneNote section: its file-format GUID, as libclamav types it */
+	    vg_match(d, n, 0, "\xe4\x52\x5c\x7b\x8c\xd8\xa7\x4d"
+	             "\xae\xb1\x53\x78\xd0\x29\x96\xd3", 16))
 		return 1;
 	/* SIS: UID3 0x10000419 after a UID2 of EPOC 6 or older */
 	if (vg_u32le(d, n, 4, &uid2) && vg_u32le(d, n, 8, &uid3) &&

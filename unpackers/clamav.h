@@ -30,6 +30,7 @@ typedef struct vg_clamav {
 	struct cl_engine *cl;
 	uint64_t sigs;      /* ClamAV signatures loaded */
 	unsigned dbs;       /* database files loaded */
+	char **db_paths;    /* their paths, dbs of them, to reload from */
 	int compiled;
 } vg_clamav;
 

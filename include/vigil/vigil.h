@@ -185,19 +185,28 @@ VIGIL_API vigil_error vigil_engine_set_option(vigil_engine *engine,
                                               vigil_option option,
                                               int value);
 
-/* ML thresholds. */
+/* Thresholds. */
 /*
  * Score thresholds of the ML stage. A PE layer whose score is at least
  * ML_MALICIOUS gets the finding ML.PE.Malicious (MALICIOUS); else at
  * least ML_SUSPICIOUS gets ML.PE.Suspicious (SUSPICIOUS). The defaults
  * come with the model (the shipped one: false-positive rates of 0.1 %
  * and 1 % on its validation data; see ml/REPORT.md).
+ *
+ * YARA rules that carry a score (a `score` meta from 0 to 100, the
+ * LOKI/THOR convention, or a numeric `severity` or `threat_level`; see
+ * doc/yara.md) make a MALICIOUS finding when score / 100 is at least
+ * YARA_MALICIOUS (default 0.80), a SUSPICIOUS one when it is at least
+ * YARA_SUSPICIOUS (default 0.60), and an informational one (verdict
+ * VIGIL_CLEAN) below that.
  */
 typedef enum vigil_threshold {
 	VIGIL_THRESHOLD_ML_MALICIOUS = 0,
-	VIGIL_THRESHOLD_ML_SUSPICIOUS = 1
+	VIGIL_THRESHOLD_ML_SUSPICIOUS = 1,
+	VIGIL_THRESHOLD_YARA_MALICIOUS = 2,
+	VIGIL_THRESHOLD_YARA_SUSPICIOUS = 3
 } vigil_threshold;
-#define VIGIL_THRESHOLD_COUNT 2
+#define VIGIL_THRESHOLD_COUNT 4
 
 /*
  * Sets a threshold, a score in [0, 1] (1 turns that finding off).
@@ -209,7 +218,8 @@ VIGIL_API vigil_error vigil_engine_set_threshold(vigil_engine *engine,
                                                  vigil_threshold which,
                                                  double value);
 
-/* The threshold in force (set, else the model's); -1 for an unknown one. */
+/* The threshold in force (set, else the model's or the YARA default);
+ * -1 for an unknown one. */
 VIGIL_API double vigil_engine_get_threshold(const vigil_engine *engine,
                                             vigil_threshold which);
 
@@ -323,6 +333,43 @@ VIGIL_API vigil_error vigil_engine_load(vigil_engine *engine,
                                         const char *path);
 
 /*
+ * Loads like vigil_engine_load, with another default severity for the
+ * YARA rules in path that state none of their own (no score, severity
+ * or threat_level meta, no severity tag; doc/yara.md): VIGIL_CLEAN makes
+ * their matches informational findings, VIGIL_SUSPICIOUS suspicious
+ * ones, VIGIL_MALICIOUS is what vigil_engine_load does. Rules that do
+ * state a severity keep it. Signatures of other kinds keep their own
+ * verdicts. VIGIL_EINVAL for VIGIL_INCOMPLETE or an unknown verdict.
+ */
+VIGIL_API vigil_error vigil_engine_load_as(vigil_engine *engine,
+                                           const char *path,
+                                           vigil_verdict default_verdict);
+
+/*
+ * Called by vigil_engine_load and vigil_engine_load_as for each
+ * signature file that cannot be loaded (a directory's files one by one):
+ * path is the file, err why (VIGIL_EDATABASE, VIGIL_EFORMAT,
+ * VIGIL_EMODEL, VIGIL_ENOENT, VIGIL_EACCES, VIGIL_EIO, VIGIL_ENOTREG),
+ * message what vigil_engine_last_error would say ("rules/bad.yar:3:
+ * syntax error ..."); both live until the callback returns.
+ *
+ * Return VIGIL_CONTINUE to skip the file and go on: none of its
+ * signatures are kept, and the load call returns VIGIL_OK unless
+ * something else stops it. Return VIGIL_STOP to fail the call with err,
+ * which is also what happens without a callback. Out of memory and
+ * errors of vigil or its libraries (VIGIL_ENOMEM, VIGIL_EYARA,
+ * VIGIL_ECLAMAV, VIGIL_EINTERNAL) always fail the call, without a call
+ * back.
+ */
+typedef int (*vigil_load_error_cb)(const char *path, vigil_error err,
+                                   const char *message, void *userdata);
+
+/* Sets (or clears, with NULL) the load error callback. */
+VIGIL_API void vigil_engine_set_load_callback(vigil_engine *engine,
+                                              vigil_load_error_cb cb,
+                                              void *userdata);
+
+/*
  * Number of signatures loaded so far, of all kinds (hash entries, YARA
  * rules, ClamAV signatures).
  */
@@ -355,12 +402,23 @@ VIGIL_API const char *vigil_finding_stage(const vigil_finding *f);
 VIGIL_API const char *vigil_finding_name(const vigil_finding *f);
 /* Layer path: "" for the top-level object, else "a.zip!dir/b.exe". */
 VIGIL_API const char *vigil_finding_layer(const vigil_finding *f);
-/* Severity this finding contributes. */
+/*
+ * Severity this finding contributes. VIGIL_CLEAN marks an informational
+ * finding (a YARA rule that describes rather than detects, an encrypted
+ * member): it is reported but does not change the result's verdict.
+ */
 VIGIL_API vigil_verdict vigil_finding_verdict(const vigil_finding *f);
-/* Score in [0, 1]: 1 for an exact signature, a probability for ML. */
+/* Score in [0, 1]: 1 for an exact signature, a probability for ML, a
+ * YARA rule's score / 100 when the rule has one. */
 VIGIL_API double vigil_finding_score(const vigil_finding *f);
 /* Free text: rule description, ML explanation, limit reason; may be "". */
 VIGIL_API const char *vigil_finding_detail(const vigil_finding *f);
+/*
+ * Why the finding has its verdict, where the stage chose it: for a YARA
+ * rule the metadata or default that set it ("score 20, below 60:
+ * informational"); "" otherwise. Lives as long as the result.
+ */
+VIGIL_API const char *vigil_finding_reason(const vigil_finding *f);
 
 VIGIL_API vigil_verdict vigil_result_verdict(const vigil_result *r);
 VIGIL_API size_t vigil_result_finding_count(const vigil_result *r);
