@@ -9,6 +9,8 @@ AC_DEFUN([VIGIL_CHECK_DEPS], [
   PKG_CHECK_MODULES([XXHASH], [libxxhash >= 0.8])
   PKG_CHECK_MODULES([CRYPTO], [libcrypto >= 1.1.1])
   PKG_CHECK_MODULES([JANSSON], [jansson >= 2.12])
+  # vigild: sd_notify (READY, RELOADING, WATCHDOG) under systemd
+  PKG_CHECK_MODULES([SYSTEMD], [libsystemd >= 247])
   PKG_CHECK_MODULES([CHECK], [check >= 0.13], [have_check=yes], [have_check=no])
   AM_CONDITIONAL([HAVE_CHECK], [test "$have_check" = yes])
   # Libraries libvigil links, kept private in vigil.pc.

@@ -56,3 +56,8 @@ EXTRA_DIST += $(VG_CLI_TESTS)
 TESTS += tests/yara_vs_cli.sh tests/yara_signature_base.sh tests/yara_gate_vs_cli.sh
 EXTRA_DIST += tests/yara_vs_cli.sh tests/yara_signature_base.sh \
 	tests/yara_gate_vs_cli.sh
+
+# vigild: configuration, start, control socket, reload, stop
+VG_VIGILD_TESTS = tests/vigild_config.sh tests/vigild_smoke.sh
+TESTS += $(VG_VIGILD_TESTS)
+EXTRA_DIST += $(VG_VIGILD_TESTS) tests/vigild_lib.sh
