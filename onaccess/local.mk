@@ -9,7 +9,8 @@ vigild_SOURCES = onaccess/vigild.c onaccess/daemon.h \
 	onaccess/engine_build.c onaccess/engine_build.h \
 	onaccess/engine_proc.c onaccess/pool.c onaccess/pool.h \
 	onaccess/log.c onaccess/log.h onaccess/peer.c onaccess/peer.h \
-	onaccess/sockutil.c onaccess/sockutil.h onaccess/control.c
+	onaccess/sockutil.c onaccess/sockutil.h onaccess/control.c \
+	onaccess/clamd.c onaccess/clamd_proto.c onaccess/clamd_proto.h
 vigild_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS)
 vigild_LDADD = libvigil.la $(JANSSON_LIBS) $(SYSTEMD_LIBS)
 

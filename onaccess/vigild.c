@@ -33,6 +33,7 @@
 /* The services, started in this order and stopped in reverse. */
 static const vg_service *const services[] = {
 	&vg_service_control,
+	&vg_service_clamd,
 };
 #define NSERVICES (sizeof services / sizeof services[0])
 

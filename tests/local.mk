@@ -58,6 +58,7 @@ EXTRA_DIST += tests/yara_vs_cli.sh tests/yara_signature_base.sh \
 	tests/yara_gate_vs_cli.sh
 
 # vigild: configuration, start, control socket, reload, stop
-VG_VIGILD_TESTS = tests/vigild_config.sh tests/vigild_smoke.sh
+VG_VIGILD_TESTS = tests/vigild_config.sh tests/vigild_smoke.sh \
+	tests/vigild_clamdscan.sh tests/vigild_pyclamd.py tests/vigild_access.sh
 TESTS += $(VG_VIGILD_TESTS)
-EXTRA_DIST += $(VG_VIGILD_TESTS) tests/vigild_lib.sh
+EXTRA_DIST += $(VG_VIGILD_TESTS) tests/vigild_lib.sh tests/vigild_harness.py
