@@ -59,6 +59,12 @@ EXTRA_DIST += tests/yara_vs_cli.sh tests/yara_signature_base.sh \
 
 # vigild: configuration, start, control socket, reload, stop
 VG_VIGILD_TESTS = tests/vigild_config.sh tests/vigild_smoke.sh \
-	tests/vigild_clamdscan.sh tests/vigild_pyclamd.py tests/vigild_access.sh
+	tests/vigild_clamdscan.sh tests/vigild_pyclamd.py tests/vigild_access.sh \
+	tests/vigild_hostile.py tests/vigild_crash.py
 TESTS += $(VG_VIGILD_TESTS)
 EXTRA_DIST += $(VG_VIGILD_TESTS) tests/vigild_lib.sh tests/vigild_harness.py
+# a preload that crashes a scan worker on a marker (tests/vigild_crash.py)
+check_LTLIBRARIES = tests/libcrashshim.la
+tests_libcrashshim_la_SOURCES = tests/crash_shim.c
+tests_libcrashshim_la_LDFLAGS = -module -avoid-version -rpath /nowhere
+tests_libcrashshim_la_LIBADD = -ldl
