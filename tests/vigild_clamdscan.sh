@@ -94,4 +94,17 @@ n=$(grep -c ' FOUND$' "$scratch/v.out")
 expect_exit 0 "clamdscan --ping" clamdscan --config-file="$scratch/cv.conf" --ping 1
 expect_exit 0 "clamdscan --version" clamdscan --config-file="$scratch/cv.conf" --version
 expect_grep '^vigil 0\.' "$out" "VERSION names vigil"
+
+# INCOMPLETE is never OK: a limit hit is a FOUND by default, an ERROR
+# with IncompleteAnswer error
+(cd "$scratch/clean" && echo one >m1.txt && echo two >m2.txt && zip -q ../two.zip m1.txt m2.txt)
+stop_vigild
+start_vigild "MaxFiles 1"
+expect_exit 1 "limit hit: FOUND" clamdscan --config-file="$scratch/cv.conf" --no-summary "$scratch/two.zip"
+expect_grep "two.zip: Heuristics.Limits.Exceeded.MaxMembers FOUND" "$out" "limit named in the FOUND line"
+stop_vigild
+start_vigild "MaxFiles 1
+IncompleteAnswer error"
+expect_exit 2 "limit hit: ERROR" clamdscan --config-file="$scratch/cv.conf" --no-summary "$scratch/two.zip"
+expect_grep "two.zip: Limits exceeded \\(MaxMembers\\) ERROR" "$out" "limit named in the ERROR line"
 finish
