@@ -87,7 +87,7 @@ timed_scan() {
 	clamdscan -c "$1" --multiscan --infected --no-summary "$corpus" >"$tmp/scan.out" 2>&1 || rc=$?
 	t1=$(now)
 	[ "$rc" -le 1 ] || echo "scand.sh: clamdscan exit $rc: $(tail -n 3 "$tmp/scan.out")" >&2
-	found=$(grep -c ' FOUND$' "$tmp/scan.out" || true)
+	grep -c ' FOUND$' "$tmp/scan.out" >"$tmp/found" || true
 	calc "$t1 - $t0"
 }
 
@@ -98,7 +98,7 @@ bytes=$(du -sb "$corpus" | cut -f1)
 /usr/sbin/clamd -c "$tmp/clamd.conf" >/dev/null 2>&1 &
 clamd_pid=$!
 wait_ping "$tmp/clamd.conf" "$clamd_pid" || { echo "clamd did not start" >&2; exit 1; }
-c_first=$(timed_scan "$tmp/clamd.conf"); c_found=$found
+c_first=$(timed_scan "$tmp/clamd.conf"); c_found=$(cat "$tmp/found")
 c_again=$(timed_scan "$tmp/clamd.conf")
 read -r c_rps c_p50 c_p99 c_ifound c_err < <(/usr/bin/python3 "$top/bench/instream_load.py" \
 	"$tmp/clamd.sock" "$requests" 8)
@@ -107,7 +107,7 @@ kill "$clamd_pid"; wait "$clamd_pid" 2>/dev/null || true; clamd_pid=
 "$build/vigild" --config "$tmp/vigild.conf" >"$tmp/vigild.out" 2>&1 &
 vigild_pid=$!
 wait_ping "$tmp/cv.conf" "$vigild_pid" || { echo "vigild did not start" >&2; exit 1; }
-v_first=$(timed_scan "$tmp/cv.conf"); v_found=$found
+v_first=$(timed_scan "$tmp/cv.conf"); v_found=$(cat "$tmp/found")
 v_again=$(timed_scan "$tmp/cv.conf")
 read -r v_rps v_p50 v_p99 v_ifound v_err < <(/usr/bin/python3 "$top/bench/instream_load.py" \
 	"$tmp/vigild.sock" "$requests" 8)

@@ -312,12 +312,14 @@ static int scan_one(conn *c, char term, int fd, const char *name,
 
 /* --- path scans -------------------------------------------------- */
 
-/* MULTISCAN keeps this many jobs in flight per worker. */
-#define MULTI_WINDOW 2
+/* MULTISCAN keeps this many jobs in flight per worker: a queue deep
+ * enough that each worker finds the files it saw before (warm cache). */
+#define MULTI_WINDOW 16
 
 typedef struct done_item {
 	char *name;
-	vg_reply *reply;
+	vg_reply *reply; /* NULL for a clean file (nothing to say) */
+	int clean;
 	struct done_item *next;
 } done_item;
 
@@ -369,7 +371,10 @@ static void tree_cb(const vg_reply *r, int final, void *ud)
 	it = calloc(1, sizeof *it);
 	if (it) {
 		it->name = j->name;
-		it->reply = reply_copy(r);
+		/* most files are clean: no copy of the whole reply for them */
+		it->clean = r->status == VG_REPLY_SCANNED && r->verdict == VIGIL_CLEAN;
+		if (!it->clean)
+			it->reply = reply_copy(r);
 	} else {
 		free(j->name);
 	}
@@ -401,7 +406,10 @@ static void tree_drain(tree_scan *t, int limit)
 		while (list) {
 			done_item *next = list->next;
 			int rc;
-			if (list->reply) {
+			if (list->clean) {
+				count(&cd.clean);
+				rc = 0;
+			} else if (list->reply) {
 				rc = report(t->c, t->term, list->name, list->reply, t->allmatch, 0);
 			} else {
 				reply(t->c, t->term, "%s: out of memory ERROR", list->name);
@@ -435,6 +443,19 @@ static void tree_submit(tree_scan *t, int fd, const char *path)
 		return;
 	}
 	j->t = t;
+	for (int tries = 0;; tries++) {
+		int busy;
+		/* a full queue pushes back on this scan instead of failing it */
+		pthread_mutex_lock(&t->mu);
+		busy = t->in_flight;
+		pthread_mutex_unlock(&t->mu);
+		if (vg_pool_queue_has_room(cd.d->pool) || tries >= 500)
+			break;
+		if (busy)
+			tree_drain(t, busy);
+		else
+			usleep(10000);
+	}
 	pthread_mutex_lock(&t->mu);
 	t->in_flight++;
 	pthread_mutex_unlock(&t->mu);

@@ -82,6 +82,8 @@ typedef enum vg_conf_type {
 	  "YARA time per object") \
 	X(CACHE_ENTRIES, "CacheEntries", VG_CT_NUMBER, "262144", 0, 1U << 30, NULL, \
 	  "verdict cache entries of each scan worker; 0 turns the cache off") \
+	X(SHARED_CACHE, "SharedCacheEntries", VG_CT_NUMBER, "65536", 0, 1U << 26, NULL, \
+	  "clean verdicts vigild itself keeps by file identity, for every client; 0 turns it off") \
 	X(SCAN_WORKERS, "ScanWorkers", VG_CT_NUMBER, "0", 0, 256, NULL, \
 	  "scan worker processes; 0: one per CPU") \
 	X(MAX_QUEUE, "MaxQueue", VG_CT_NUMBER, "256", 1, 65536, NULL, \

@@ -46,16 +46,6 @@ static void serve(int fd)
 	vg_peer peer;
 	long long end = vg_now_ms() + CONTROL_TIMEOUT_MS;
 
-	if (vg_peer_get(fd, &peer) != 0 ||
-	    !(peer.uid == 0 || (ctl.have_group && vg_peer_in_group(&peer, ctl.group)))) {
-		pthread_mutex_lock(&ctl.mu);
-		ctl.refused++;
-		pthread_mutex_unlock(&ctl.mu);
-		vg_log(VG_LOG_WARNING, "control socket: refused uid %u",
-		       (unsigned)peer.uid);
-		reply(fd, "ERROR permission denied\n");
-		return;
-	}
 	while (n < sizeof line - 1) {
 		long long left = end - vg_now_ms();
 		ssize_t r;
@@ -70,6 +60,19 @@ static void serve(int fd)
 	}
 	line[n] = 0;
 	line[strcspn(line, "\r\n")] = 0;
+	/* checked after the read, so a refused client reads its answer
+	 * instead of a broken pipe */
+	if (vg_peer_get(fd, &peer) != 0 ||
+	    !(peer.uid == 0 || (ctl.have_group && vg_peer_in_group(&peer, ctl.group)))) {
+		pthread_mutex_lock(&ctl.mu);
+		ctl.refused++;
+		pthread_mutex_unlock(&ctl.mu);
+		vg_log(VG_LOG_WARNING, "control socket: refused uid %u",
+		       (unsigned)peer.uid);
+		reply(fd, "ERROR permission denied\n");
+		return;
+	}
+
 	pthread_mutex_lock(&ctl.mu);
 	ctl.served++;
 	pthread_mutex_unlock(&ctl.mu);

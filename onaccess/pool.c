@@ -34,8 +34,29 @@ extern char **environ;
 /* how far into the queue a free worker looks for a job of its own */
 #define AFFINITY_LOOKAHEAD 64
 
+/* The supervisor's own verdict cache: clean results of regular files by
+ * identity (device, inode, size, times to the nanosecond, owner, mode)
+ * and name, for the serving generation. It answers a repeated scan
+ * without a round trip to a worker, for every client at once. A write,
+ * chmod or chown moves ctime, so a changed file never matches. */
+typedef struct vg_ident {
+	uint64_t dev, ino, size;
+	int64_t mtime_s, mtime_ns, ctime_s, ctime_ns;
+	uint32_t uid, gid, mode;
+	uint64_t name_hash;
+} vg_ident;
+
+typedef struct vg_centry {
+	vg_ident id;
+	unsigned gen;
+	char sha256[65];
+	char type[16];
+} vg_centry;
+
 typedef struct vg_job {
 	uint64_t id;
+	int cacheable;
+	vg_ident ident;
 	int fd;
 	char *name;
 	uint32_t flags;
@@ -105,6 +126,8 @@ struct vg_pool {
 	unsigned gen_ids;
 
 	vg_pool_stats st; /* counters, under mu */
+	vg_centry *cache; /* cache_size entries, under mu; NULL: off */
+	size_t cache_size;
 	uint64_t heartbeat;
 	vg_reply scratch; /* the pool thread's decode buffer */
 };
@@ -214,6 +237,70 @@ static void gen_free(vg_pool *p, vg_gen *g)
 	free(g);
 }
 
+/* --- the shared verdict cache ------------------------------------ */
+
+static uint64_t hash_bytes(const void *p, size_t n, uint64_t h)
+{
+	const unsigned char *b = p;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	return h;
+}
+
+static size_t cache_slot(const vg_pool *p, const vg_ident *id)
+{
+	return (size_t)(hash_bytes(id, sizeof *id, 0xcbf29ce484222325ull) &
+	                (p->cache_size - 1));
+}
+
+/* Under mu. */
+static const vg_centry *cache_find(vg_pool *p, const vg_ident *id)
+{
+	const vg_centry *e;
+	if (!p->cache || !p->st.generation)
+		return NULL;
+	e = &p->cache[cache_slot(p, id)];
+	return e->gen == p->st.generation && !memcmp(&e->id, id, sizeof *id) ? e : NULL;
+}
+
+static void cache_store(vg_pool *p, const vg_ident *id, unsigned gen,
+                        const vg_reply *r)
+{
+	vg_centry *e;
+	pthread_mutex_lock(&p->mu);
+	if (p->cache && gen && gen == p->st.generation) {
+		e = &p->cache[cache_slot(p, id)];
+		e->id = *id;
+		e->gen = gen;
+		snprintf(e->sha256, sizeof e->sha256, "%s", r->sha256);
+		snprintf(e->type, sizeof e->type, "%s", r->type);
+	}
+	pthread_mutex_unlock(&p->mu);
+}
+
+static int make_ident(const struct stat *st, const char *name, vg_ident *id)
+{
+	/* regular files with a name on disk only: a memfd or an unlinked
+	 * file has no identity worth keeping */
+	if (!S_ISREG(st->st_mode) || st->st_nlink == 0)
+		return 0;
+	memset(id, 0, sizeof *id);
+	id->dev = (uint64_t)st->st_dev;
+	id->ino = (uint64_t)st->st_ino;
+	id->size = (uint64_t)st->st_size;
+	id->mtime_s = st->st_mtim.tv_sec;
+	id->mtime_ns = st->st_mtim.tv_nsec;
+	id->ctime_s = st->st_ctim.tv_sec;
+	id->ctime_ns = st->st_ctim.tv_nsec;
+	id->uid = st->st_uid;
+	id->gid = st->st_gid;
+	id->mode = st->st_mode;
+	/* YARA rules may read the name: the same inode under another name
+	 * is another entry */
+	id->name_hash = hash_bytes(name, strlen(name), 0xcbf29ce484222325ull);
+	return 1;
+}
+
 /* --- jobs -------------------------------------------------------- */
 
 static void job_free(vg_job *j)
@@ -239,8 +326,11 @@ static void answer_own(vg_pool *p, vg_job *j, vg_reply_status status,
 	j->cb(r, final, j->ud);
 }
 
-static void finish(vg_pool *p, vg_job *j, const vg_reply *r)
+static void finish(vg_pool *p, vg_job *j, const vg_reply *r, unsigned gen)
 {
+	if (j->cacheable && r->status == VG_REPLY_SCANNED &&
+	    r->verdict == 0 && !r->truncated)
+		cache_store(p, &j->ident, gen, r);
 	pthread_mutex_lock(&p->mu);
 	p->st.completed++;
 	if (r->status == VG_REPLY_ERROR)
@@ -425,7 +515,7 @@ static void worker_readable(vg_pool *p, vg_worker *w)
 	}
 	j = w->job;
 	w->job = NULL;
-	finish(p, j, r);
+	finish(p, j, r, w->gen->serving ? w->gen->id : 0);
 	if (w->gen->retiring)
 		worker_remove(p, w);
 }
@@ -787,6 +877,13 @@ vg_pool *vg_pool_start(const vg_pool_config *cfg, char *err, size_t errlen)
 	if (p->cfg.workers > MAX_WORKERS)
 		p->cfg.workers = MAX_WORKERS;
 	p->st.queue_max = cfg->max_queue;
+	if (cfg->cache_entries) {
+		size_t n = 1;
+		while (n < cfg->cache_entries)
+			n <<= 1;
+		p->cache_size = n;
+		p->cache = calloc(n, sizeof *p->cache);
+	}
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
 	p->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -828,6 +925,7 @@ void vg_pool_stop(vg_pool *p)
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->cv);
 	free(p->config_path);
+	free(p->cache);
 	free(p);
 }
 
@@ -849,11 +947,40 @@ int vg_pool_submit(vg_pool *p, const vg_job_req *req, vg_job_cb cb, void *ud)
 	j->ud = ud;
 	if (req->deadline_ms)
 		j->deadline_at = now_ms() + (int64_t)req->deadline_ms;
-	if (fstat(req->fd, &st) == 0)
+	if (fstat(req->fd, &st) == 0) {
 		j->affinity = ((uint64_t)st.st_dev * 0x9e3779b97f4a7c15ull) ^
 		              ((uint64_t)st.st_ino * 0xc2b2ae3d27d4eb4full);
+		j->cacheable = make_ident(&st, j->name, &j->ident);
+	}
 	j->affinity ^= j->affinity >> 29;
 	pthread_mutex_lock(&p->mu);
+	if (j->cacheable && !p->stopping) {
+		const vg_centry *e = cache_find(p, &j->ident);
+		if (e) {
+			/* answered here, on the caller's thread */
+			vg_reply *r = malloc(sizeof *r);
+			p->st.submitted++;
+			p->st.completed++;
+			p->st.cache_hits++;
+			if (r) {
+				vg_reply_init(r, 0, VG_REPLY_SCANNED);
+				r->cached = 1;
+				r->size = j->ident.size;
+				memcpy(r->sha256, e->sha256, sizeof r->sha256);
+				r->type = vg_reply_strdup(r, e->type, strlen(e->type));
+			}
+			pthread_mutex_unlock(&p->mu);
+			if (!r) {
+				job_free(j);
+				errno = ENOMEM;
+				return -1;
+			}
+			cb(r, 1, ud);
+			free(r);
+			job_free(j);
+			return 0;
+		}
+	}
 	if (p->stopping || p->queued >= p->cfg.max_queue) {
 		int e = p->stopping ? ESHUTDOWN : EAGAIN;
 		if (!p->stopping)
@@ -876,6 +1003,15 @@ int vg_pool_submit(vg_pool *p, const vg_job_req *req, vg_job_cb cb, void *ud)
 	pthread_mutex_unlock(&p->mu);
 	wake(p);
 	return 0;
+}
+
+int vg_pool_queue_has_room(vg_pool *p)
+{
+	int room;
+	pthread_mutex_lock(&p->mu);
+	room = p->queued < p->cfg.max_queue;
+	pthread_mutex_unlock(&p->mu);
+	return room;
 }
 
 typedef struct vg_waiter {

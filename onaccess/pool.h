@@ -27,6 +27,7 @@ typedef struct vg_pool_config {
 	unsigned workers;        /* worker processes (>= 1) */
 	unsigned max_queue;      /* jobs waiting for a worker */
 	uint64_t hang_ms;        /* a scan running this long kills its worker */
+	size_t cache_entries;    /* shared verdict cache (SharedCacheEntries); 0: off */
 } vg_pool_config;
 
 /*
@@ -62,6 +63,10 @@ void vg_pool_stop(vg_pool *p);
  */
 int vg_pool_submit(vg_pool *p, const vg_job_req *req, vg_job_cb cb, void *ud);
 
+/* 1 when a job submitted now would find room in the queue (a hint for
+ * callers that can wait: another thread may take the room first). */
+int vg_pool_queue_has_room(vg_pool *p);
+
 /*
  * Blocking form: waits for the final reply and returns a copy the
  * caller frees (free()), or NULL with errno as vg_pool_submit or ENOMEM.
@@ -90,6 +95,7 @@ typedef struct vg_pool_stats {
 	uint64_t hangs;          /* workers killed for running too long */
 	uint64_t deadlines;      /* provisional answers at a deadline */
 	uint64_t cached;         /* replies from a worker's verdict cache */
+	uint64_t cache_hits;     /* answered by the shared cache, no worker */
 	uint64_t reloads, reload_failures;
 	char last_reload[256];   /* outcome of the last reload */
 } vg_pool_stats;

@@ -55,7 +55,7 @@ json_t *vg_daemon_stats(const vg_daemon *d)
 	vg_pool_get_stats(d->pool, &s);
 	json_object_set_new(o, "pool", json_pack(
 		"{s:i, s:I, s:i, s:i, s:i, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I,"
-		" s:I, s:I, s:I, s:I, s:s}",
+		" s:I, s:I, s:I, s:I, s:I, s:s}",
 		"generation", (int)s.generation, "signatures", (json_int_t)s.signatures,
 		"workers", (int)s.workers, "busy", (int)s.busy, "queued", (int)s.queued,
 		"queue_max", (int)s.queue_max, "queue_high", (int)s.queue_high,
@@ -63,6 +63,7 @@ json_t *vg_daemon_stats(const vg_daemon *d)
 		"errors", (json_int_t)s.errors, "refused", (json_int_t)s.refused,
 		"crashes", (json_int_t)s.crashes, "hangs", (json_int_t)s.hangs,
 		"deadlines", (json_int_t)s.deadlines, "cached", (json_int_t)s.cached,
+		"cache_hits", (json_int_t)s.cache_hits,
 		"reloads", (json_int_t)s.reloads,
 		"reload_failures", (json_int_t)s.reload_failures,
 		"last_reload", s.last_reload));
@@ -247,6 +248,7 @@ static int run(const char *config_path, int foreground)
 	pc.workers = worker_count(cfg);
 	pc.max_queue = (unsigned)vg_conf_num(cfg, VG_CONF_MAX_QUEUE);
 	pc.hang_ms = vg_engine_hang_ms(cfg);
+	pc.cache_entries = (size_t)vg_conf_num(cfg, VG_CONF_SHARED_CACHE);
 	if (!(d.pool = vg_pool_start(&pc, err, sizeof err))) {
 		vg_log(VG_LOG_ERR, "cannot start: %s", err);
 		rc = 1;
