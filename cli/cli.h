@@ -19,6 +19,7 @@ enum {
 /* Subcommands: each takes the arguments after its own name. */
 int vg_cli_scan(int argc, char **argv);
 int vg_cli_sig(int argc, char **argv);
+int vg_cli_daemon(int argc, char **argv);
 
 /* "vigil: MESSAGE" on stderr. */
 void vg_cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

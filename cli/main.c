@@ -18,6 +18,7 @@ static void usage(FILE *f)
 	      "  scan PATH...        scan files and directory trees for malware\n"
 	      "  sig check FILE...   check that signature databases load\n"
 	      "  ml score FILE...    score PE files with the ML model\n"
+	      "  daemon COMMAND      ping, status, stats, reload a running vigild\n"
 	      "\n"
 	      "Options:\n"
 	      "  -V, --version       show the versions of vigil and its libraries\n"
@@ -45,6 +46,8 @@ int main(int argc, char **argv)
 		return vg_cli_sig(argc - 1, argv + 1);
 	if (!strcmp(cmd, "ml"))
 		return vg_cli_ml(argc - 1, argv + 1);
+	if (!strcmp(cmd, "daemon"))
+		return vg_cli_daemon(argc - 1, argv + 1);
 	if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V") ||
 	    !strcmp(cmd, "version")) {
 		fputs(vigil_version_details(), stdout);

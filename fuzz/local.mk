@@ -65,3 +65,34 @@ EXTRA_DIST += fuzz/csv_fuzzer_corpus
 fuzzers: $(FUZZERS)
 .PHONY: fuzzers
 
+
+# vigild: its configuration file and what its scan workers send back
+EXTRA_PROGRAMS += fuzz/vigild_config_fuzzer
+FUZZERS += fuzz/vigild_config_fuzzer$(EXEEXT)
+fuzz_vigild_config_fuzzer_SOURCES = fuzz/vigild_config_fuzzer.c onaccess/conf.c
+fuzz_vigild_config_fuzzer_LDFLAGS = $(FUZZ_FLAGS)
+check_PROGRAMS += fuzz/vigild_config_replay
+TESTS += fuzz/vigild_config_replay
+fuzz_vigild_config_replay_SOURCES = fuzz/vigild_config_fuzzer.c \
+	onaccess/conf.c fuzz/replay_main.c
+EXTRA_DIST += fuzz/vigild_config_fuzzer_corpus
+
+EXTRA_PROGRAMS += fuzz/vigild_wire_fuzzer
+FUZZERS += fuzz/vigild_wire_fuzzer$(EXEEXT)
+fuzz_vigild_wire_fuzzer_SOURCES = fuzz/vigild_wire_fuzzer.c onaccess/wire.c
+fuzz_vigild_wire_fuzzer_LDFLAGS = $(FUZZ_FLAGS)
+check_PROGRAMS += fuzz/vigild_wire_replay
+TESTS += fuzz/vigild_wire_replay
+fuzz_vigild_wire_replay_SOURCES = fuzz/vigild_wire_fuzzer.c \
+	onaccess/wire.c fuzz/replay_main.c
+EXTRA_DIST += fuzz/vigild_wire_fuzzer_corpus
+
+EXTRA_PROGRAMS += fuzz/vigild_clamd_fuzzer
+FUZZERS += fuzz/vigild_clamd_fuzzer$(EXEEXT)
+fuzz_vigild_clamd_fuzzer_SOURCES = fuzz/vigild_clamd_fuzzer.c onaccess/clamd_proto.c
+fuzz_vigild_clamd_fuzzer_LDFLAGS = $(FUZZ_FLAGS)
+check_PROGRAMS += fuzz/vigild_clamd_replay
+TESTS += fuzz/vigild_clamd_replay
+fuzz_vigild_clamd_replay_SOURCES = fuzz/vigild_clamd_fuzzer.c \
+	onaccess/clamd_proto.c fuzz/replay_main.c
+EXTRA_DIST += fuzz/vigild_clamd_fuzzer_corpus

@@ -14,6 +14,8 @@ AC_DEFUN([VIGIL_CHECK_DEPS], [
   PKG_CHECK_MODULES([MICROHTTPD], [libmicrohttpd >= 0.9.70])
   PKG_CHECK_MODULES([SQLITE], [sqlite3 >= 3.31])
   PKG_CHECK_MODULES([HIREDIS], [hiredis >= 0.14])
+  # vigild: sd_notify (READY, RELOADING, WATCHDOG) under systemd
+  PKG_CHECK_MODULES([SYSTEMD], [libsystemd >= 247])
   PKG_CHECK_MODULES([CHECK], [check >= 0.13], [have_check=yes], [have_check=no])
   AM_CONDITIONAL([HAVE_CHECK], [test "$have_check" = yes])
   # Libraries libvigil links, kept private in vigil.pc.

@@ -61,3 +61,15 @@ EXTRA_DIST += tests/yara_vs_cli.sh tests/yara_signature_base.sh \
 # bad rule files skipped and named; clam.exe in OneNote files
 TESTS += tests/yara_severity.sh tests/onenote.sh tests/ml_csv.sh
 EXTRA_DIST += tests/yara_severity.sh tests/onenote.sh tests/ml_csv.sh
+
+# vigild: configuration, start, control socket, reload, stop
+VG_VIGILD_TESTS = tests/vigild_config.sh tests/vigild_smoke.sh \
+	tests/vigild_clamdscan.sh tests/vigild_pyclamd.py tests/vigild_access.sh \
+	tests/vigild_hostile.py tests/vigild_crash.py
+TESTS += $(VG_VIGILD_TESTS)
+EXTRA_DIST += $(VG_VIGILD_TESTS) tests/vigild_lib.sh tests/vigild_harness.py
+# a preload that crashes a scan worker on a marker (tests/vigild_crash.py)
+check_LTLIBRARIES = tests/libcrashshim.la
+tests_libcrashshim_la_SOURCES = tests/crash_shim.c
+tests_libcrashshim_la_LDFLAGS = -module -avoid-version -rpath /nowhere
+tests_libcrashshim_la_LIBADD = -ldl
