@@ -17,6 +17,8 @@ packages=(
 	check clang libclang-rt-14-dev
 	python3-xgboost python3-sklearn python3-pefile python3-matplotlib
 	hyperfine time p7zip-full zip bc
+	c-icap libicapapi-dev libc-icap-mod-virus-scan squid curl
+	zlib1g-dev libbrotli-dev libzstd-dev brotli zstd
 )
 
 install_packages() {
