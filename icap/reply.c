@@ -113,9 +113,9 @@ void vg_reply_block_page(ci_request_t *req, struct vg_req *d,
 	ci_http_response_add_header(req, "Connection: close");
 	d->page = ci_txt_template_build_content(req, "vigil", tmpl,
 	                                        vg_format_table);
-	/* c-icap ends the page with a NUL for C's sake: not for the browser */
-	if (d->page && ci_membuf_size(d->page) > 0 &&
-	    d->page->buf[ci_membuf_size(d->page) - 1] == '\0')
+	/* c-icap ends the page with NULs for C's sake: not for the browser */
+	while (d->page && ci_membuf_size(d->page) > 0 &&
+	       d->page->buf[ci_membuf_size(d->page) - 1] == '\0')
 		ci_membuf_truncate(d->page, ci_membuf_size(d->page) - 1);
 	lang = d->page ? ci_membuf_attr_get(d->page, "lang") : NULL;
 	snprintf(buf, sizeof buf, "Content-Language: %s", lang ? lang : "en");
