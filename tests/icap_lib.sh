@@ -8,8 +8,10 @@ ICAP_CLIENT="/usr/bin/python3 $top_srcdir/tests/icap_client.py"
 icap_pids=()
 
 icap_cleanup() {
-	local p
-	for p in "${icap_pids[@]}"; do
+	local p i
+	# the last started first: squid before the c-icap it talks to
+	for ((i = ${#icap_pids[@]} - 1; i >= 0; i--)); do
+		p=${icap_pids[i]}
 		kill -TERM "$p" 2>/dev/null
 	done
 	for p in "${icap_pids[@]}"; do
@@ -98,6 +100,7 @@ icap_start() {
 	env "${env[@]}" LD_LIBRARY_PATH="$top_builddir/.libs" \
 		c-icap -N -f "$ICAP_DIR/c-icap.conf" >"$ICAP_DIR/stdout" 2>&1 &
 	icap_pids+=($!)
+	disown $! # no job-control notice when the cleanup kills it
 	local i
 	for i in $(seq 1 100); do
 		if c-icap-client -i 127.0.0.1 -p "$ICAP_PORT" -s vigil >/dev/null 2>&1; then
