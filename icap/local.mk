@@ -28,3 +28,27 @@ icap_srv_vigil_la_LIBADD = libvigil.la $(C_ICAP_LIBS) $(PCRE2_LIBS) \
 cicaptemplate_vigildir = $(cicaptemplatedir)/vigil/en
 cicaptemplate_vigil_DATA = $(VG_ICAP_TEMPLATES)
 endif
+
+# fuzz targets for the parsers of untrusted bytes: the Content-Encoding
+# decoders and the URL rule files (corpus replays run in make check)
+if HAVE_C_ICAP
+EXTRA_PROGRAMS += fuzz/icap_decode_fuzzer fuzz/icap_urlrules_fuzzer
+FUZZERS += fuzz/icap_decode_fuzzer$(EXEEXT) fuzz/icap_urlrules_fuzzer$(EXEEXT)
+fuzz_icap_decode_fuzzer_SOURCES = fuzz/icap_decode_fuzzer.c icap/decode.c
+fuzz_icap_decode_fuzzer_CFLAGS = $(AM_CFLAGS) $(ICAP_DECODERS_CFLAGS)
+fuzz_icap_decode_fuzzer_LDFLAGS = $(FUZZ_FLAGS)
+fuzz_icap_decode_fuzzer_LDADD = $(ICAP_DECODERS_LIBS)
+fuzz_icap_urlrules_fuzzer_SOURCES = fuzz/icap_urlrules_fuzzer.c icap/urlrules.c
+fuzz_icap_urlrules_fuzzer_LDFLAGS = $(FUZZ_FLAGS)
+fuzz_icap_urlrules_fuzzer_LDADD = $(PCRE2_LIBS)
+check_PROGRAMS += fuzz/icap_decode_replay fuzz/icap_urlrules_replay
+TESTS += fuzz/icap_decode_replay fuzz/icap_urlrules_replay
+fuzz_icap_decode_replay_SOURCES = fuzz/icap_decode_fuzzer.c \
+	fuzz/replay_main.c icap/decode.c
+fuzz_icap_decode_replay_CFLAGS = $(AM_CFLAGS) $(ICAP_DECODERS_CFLAGS)
+fuzz_icap_decode_replay_LDADD = $(ICAP_DECODERS_LIBS)
+fuzz_icap_urlrules_replay_SOURCES = fuzz/icap_urlrules_fuzzer.c \
+	fuzz/replay_main.c icap/urlrules.c
+fuzz_icap_urlrules_replay_LDADD = $(PCRE2_LIBS)
+endif
+EXTRA_DIST += fuzz/icap_decode_fuzzer_corpus fuzz/icap_urlrules_fuzzer_corpus
