@@ -8,3 +8,5 @@ bench_cache_bench_LDADD = libvigil.la
 EXTRA_DIST += bench/run.sh bench/make_corpus.sh bench/make_hashlist.sh \
 	bench/compare_matches.py doc/benchmarks.md
 EXTRA_DIST += bench/archive_bench.sh
+# c-icap services side by side: echo, virus_scan + clamav_mod, srv_vigil
+EXTRA_DIST += bench/icap.sh bench/icap_load.py

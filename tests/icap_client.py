@@ -17,6 +17,7 @@ import hashlib
 import json
 import socket
 import sys
+import threading
 
 
 class IcapError(Exception):
@@ -38,13 +39,19 @@ class Connection:
         self.host, self.port, self.service = host, port, service
         self.sock = socket.create_connection((host, port), timeout=timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.buf = b""
+        self.buf = bytearray()
+        self.pos = 0
 
     def close(self):
         self.sock.close()
 
     # -- reading ---------------------------------------------------------
+    # self.buf holds received bytes from self.pos on; consumed bytes are
+    # dropped in bulk, so reading many small chunks stays linear
     def _fill(self):
+        if self.pos > (1 << 20):
+            del self.buf[:self.pos]
+            self.pos = 0
         data = self.sock.recv(1 << 20)
         if not data:
             raise IcapError("connection closed by the server")
@@ -52,16 +59,18 @@ class Connection:
 
     def _read_until(self, mark):
         while True:
-            i = self.buf.find(mark)
+            i = self.buf.find(mark, self.pos)
             if i >= 0:
-                out, self.buf = self.buf[:i], self.buf[i + len(mark):]
+                out = bytes(self.buf[self.pos:i])
+                self.pos = i + len(mark)
                 return out
             self._fill()
 
     def _read_exact(self, n):
-        while len(self.buf) < n:
+        while len(self.buf) - self.pos < n:
             self._fill()
-        out, self.buf = self.buf[:n], self.buf[n:]
+        out = bytes(self.buf[self.pos:self.pos + n])
+        self.pos += n
         return out
 
     def _read_chunked(self):
@@ -183,13 +192,28 @@ class Connection:
         else:
             self.sock.sendall(b"".join(out))
             rest = view
-        for i in range(0, len(rest), chunk):
-            part = rest[i:i + chunk]
-            self.sock.sendall(b"%x\r\n" % len(part))
-            self.sock.sendall(part)
-            self.sock.sendall(b"\r\n")
-        self.sock.sendall(b"0\r\n\r\n")
-        return self._read_reply()
+        # send from a thread while reading: a server may answer as the
+        # body arrives (echo, early release) and stop reading until the
+        # answer is read
+        err = []
+
+        def send():
+            try:
+                for i in range(0, len(rest), chunk):
+                    part = rest[i:i + chunk]
+                    self.sock.sendall(b"%x\r\n" % len(part))
+                    self.sock.sendall(part)
+                    self.sock.sendall(b"\r\n")
+                self.sock.sendall(b"0\r\n\r\n")
+            except OSError as e:
+                err.append(e)
+        t = threading.Thread(target=send)
+        t.start()
+        try:
+            r = self._read_reply()
+        finally:
+            t.join()
+        return r
 
 
 def main():
