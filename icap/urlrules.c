@@ -225,14 +225,17 @@ int vg_urlrules_add_text(struct vg_urlrules *r, enum vg_url_kind kind,
 			b--;
 		if (a == b || text[a] == '#')
 			continue;
+		free(line);
+		line = NULL;
 		if (memchr(text + a, '\0', b - a)) {
 			seterr(err, errlen, "%s:%zu: NUL byte in rule", name, lineno);
-			return -1;
+			rc = -1;
+			break;
 		}
-		free(line);
 		if (!(line = strndup(text + a, b - a))) {
 			seterr(err, errlen, "%s: out of memory", name);
-			return -1;
+			rc = -1;
+			break;
 		}
 		if (kind == VG_URL_DOMAINS) {
 			/* a domain line is one word; a comment may follow */
