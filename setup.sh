@@ -20,6 +20,8 @@ packages=(
 	libcurl4-openssl-dev libmicrohttpd-dev libsqlite3-dev libhiredis-dev
 	redis-server redis-tools wrk sqlite3 curl openssl
 	libsystemd-dev clamdscan python3-pyclamd util-linux
+	c-icap libicapapi-dev libc-icap-mod-virus-scan squid
+	zlib1g-dev libbrotli-dev libzstd-dev brotli zstd
 )
 
 install_packages() {

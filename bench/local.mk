@@ -9,3 +9,5 @@ EXTRA_DIST += bench/run.sh bench/make_corpus.sh bench/make_hashlist.sh \
 	bench/compare_matches.py doc/benchmarks.md
 EXTRA_DIST += bench/archive_bench.sh
 EXTRA_DIST += bench/scand.sh bench/instream_load.py
+# c-icap services side by side: echo, virus_scan + clamav_mod, srv_vigil
+EXTRA_DIST += bench/icap.sh bench/icap_load.py
