@@ -17,6 +17,7 @@ packages=(
 	check clang libclang-rt-14-dev
 	python3-xgboost python3-sklearn python3-pefile python3-matplotlib
 	hyperfine time p7zip-full zip bc
+	libsodium-dev attr acl util-linux
 )
 
 install_packages() {
