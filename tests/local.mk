@@ -56,3 +56,9 @@ EXTRA_DIST += $(VG_CLI_TESTS)
 TESTS += tests/yara_vs_cli.sh tests/yara_signature_base.sh tests/yara_gate_vs_cli.sh
 EXTRA_DIST += tests/yara_vs_cli.sh tests/yara_signature_base.sh \
 	tests/yara_gate_vs_cli.sh
+
+# remediation: quarantine, restore, remove, and the safety rules
+# (issue 15)
+VG_QUARANTINE_TESTS = tests/quarantine_cli.sh tests/quarantine_kill.py
+TESTS += $(VG_QUARANTINE_TESTS)
+EXTRA_DIST += $(VG_QUARANTINE_TESTS)
