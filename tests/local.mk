@@ -62,3 +62,10 @@ EXTRA_DIST += tests/yara_vs_cli.sh tests/yara_signature_base.sh \
 VG_QUARANTINE_TESTS = tests/quarantine_cli.sh tests/quarantine_kill.py
 TESTS += $(VG_QUARANTINE_TESTS)
 EXTRA_DIST += $(VG_QUARANTINE_TESTS)
+if HAVE_CHECK
+check_PROGRAMS += tests/check_quarantine
+TESTS += tests/check_quarantine
+tests_check_quarantine_CFLAGS = $(VG_TEST_CFLAGS)
+tests_check_quarantine_LDFLAGS = -static
+tests_check_quarantine_LDADD = $(VG_TEST_LIBS)
+endif
