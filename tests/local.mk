@@ -59,7 +59,8 @@ EXTRA_DIST += tests/yara_vs_cli.sh tests/yara_signature_base.sh \
 
 # remediation: quarantine, restore, remove, and the safety rules
 # (issue 15)
-VG_QUARANTINE_TESTS = tests/quarantine_cli.sh tests/quarantine_kill.py
+VG_QUARANTINE_TESTS = tests/quarantine_cli.sh tests/quarantine_kill.py \
+	tests/quarantine_fs.sh
 TESTS += $(VG_QUARANTINE_TESTS)
 EXTRA_DIST += $(VG_QUARANTINE_TESTS)
 if HAVE_CHECK
