@@ -126,7 +126,8 @@ vigil_error vigil_quarantine_restore(vigil_quarantine *q, const char *id,
 	                             sizeof why);
 	if (err != VIGIL_OK) {
 		vg_q_fail(q, err, "%s: %s%s", shown, why,
-		          !to && err == VIGIL_EUNSAFE ? "; restore it with --to" : "");
+		          !to && (err == VIGIL_EUNSAFE || err == VIGIL_ECHANGED)
+		          ? "; restore it elsewhere (--to)" : "");
 		goto out;
 	}
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !force) {
