@@ -22,6 +22,7 @@ packages=(
 	libsystemd-dev clamdscan python3-pyclamd util-linux
 	c-icap libicapapi-dev libc-icap-mod-virus-scan squid
 	zlib1g-dev libbrotli-dev libzstd-dev brotli zstd
+	libsodium-dev attr acl util-linux
 )
 
 install_packages() {

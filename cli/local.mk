@@ -6,5 +6,6 @@ vigil_SOURCES = cli/main.c cli/cli.h cli/parse.c \
 	cli/walk.c cli/walk.h cli/queue.c cli/queue.h \
 	cli/exclude.c cli/exclude.h cli/output.c cli/output.h \
 	cli/progress.c cli/progress.h cli/ml_cmd.c cli/ml_cmd.h \
-	cli/csv.c cli/csv.h cli/daemon_cmd.c
+	cli/csv.c cli/csv.h cli/daemon_cmd.c \
+	cli/quarantine_cmd.c cli/quarantine_cmd.h
 vigil_LDADD = libvigil.la $(PCRE2_LIBS) $(JANSSON_LIBS) -lm

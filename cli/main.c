@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "cli/ml_cmd.h"
+#include "cli/quarantine_cmd.h"
 #include "vigil/vigil.h"
 
 static void usage(FILE *f)
@@ -19,6 +20,7 @@ static void usage(FILE *f)
 	      "  sig check FILE...   check that signature databases load\n"
 	      "  ml score FILE...    score PE files with the ML model\n"
 	      "  daemon COMMAND      ping, status, stats, reload a running vigild\n"
+	      "  quarantine COMMAND  list, show, restore, delete, purge the vault\n"
 	      "\n"
 	      "Options:\n"
 	      "  -V, --version       show the versions of vigil and its libraries\n"
@@ -48,6 +50,8 @@ int main(int argc, char **argv)
 		return vg_cli_ml(argc - 1, argv + 1);
 	if (!strcmp(cmd, "daemon"))
 		return vg_cli_daemon(argc - 1, argv + 1);
+	if (!strcmp(cmd, "quarantine"))
+		return vg_cli_quarantine(argc - 1, argv + 1);
 	if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V") ||
 	    !strcmp(cmd, "version")) {
 		fputs(vigil_version_details(), stdout);

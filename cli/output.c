@@ -168,7 +168,21 @@ static json_t *finding_json(const vigil_finding *f)
 	                 "reason", safe_string(vigil_finding_reason(f), NULL));
 }
 
-static void result_json(const char *path, const vigil_result *r)
+static json_t *action_json(const vg_out_action *a)
+{
+	const char *type = a->action == VIGIL_ACTION_REMOVE ? "remove" : "quarantine";
+
+	if (a->err == VIGIL_OK)
+		return a->action == VIGIL_ACTION_QUARANTINE
+		       ? json_pack("{s:s, s:b, s:s}", "type", type, "done", 1,
+		                   "id", a->id)
+		       : json_pack("{s:s, s:b}", "type", type, "done", 1);
+	return json_pack("{s:s, s:b, s:o, s:i}", "type", type, "done", 0,
+	                 "error", safe_string(a->message, NULL), "code", (int)a->err);
+}
+
+static void result_json(const char *path, const vigil_result *r,
+                        const vg_out_action *act)
 {
 	json_t *obj = object_for_path(path), *findings = json_array();
 	size_t n = vigil_result_finding_count(r);
@@ -192,7 +206,8 @@ static void result_json(const char *path, const vigil_result *r)
 	        "type", type ? type : "",
 	        "cached", vigil_result_cached(r),
 	        "time_us", (json_int_t)vigil_result_time_us(r),
-	        "bytes_scanned", (json_int_t)vigil_result_bytes_scanned(r))) == 0) {
+	        "bytes_scanned", (json_int_t)vigil_result_bytes_scanned(r))) == 0 &&
+	    (!act || json_object_set_new(obj, "action", action_json(act)) == 0)) {
 		emit(obj);
 		return;
 	}
@@ -260,9 +275,25 @@ static void result_text(const vg_out *o, const char *path,
 		printf("%s: OK\n", path);
 }
 
+/* clamscan's --remove says "path: Removed."; a quarantine names the
+ * item to restore. Failures go to stderr like other errors. */
+static void action_text(const char *path, const vg_out_action *a)
+{
+	const char *what = a->action == VIGIL_ACTION_REMOVE ? "removed"
+	                                                    : "quarantined";
+
+	if (a->err == VIGIL_OK && a->action == VIGIL_ACTION_QUARANTINE)
+		printf("%s: Quarantined as %s.\n", path, a->id);
+	else if (a->err == VIGIL_OK)
+		printf("%s: Removed.\n", path);
+	else
+		fprintf(stderr, "vigil: %s: not %s: %s\n", path, what, a->message);
+}
+
 /* ---- the calls ------------------------------------------------- */
 
-void vg_out_result(vg_out *o, const char *path, const vigil_result *r)
+void vg_out_result(vg_out *o, const char *path, const vigil_result *r,
+                   const vg_out_action *act)
 {
 	vigil_verdict v = vigil_result_verdict(r);
 	int hit = v >= VIGIL_SUSPICIOUS;
@@ -278,13 +309,26 @@ void vg_out_result(vg_out *o, const char *path, const vigil_result *r)
 		o->st.suspicious++;
 	else if (v == VIGIL_INCOMPLETE)
 		o->st.incomplete++;
+	if (act && act->err == VIGIL_OK) {
+		o->st.quarantined += act->action == VIGIL_ACTION_QUARANTINE;
+		o->st.removed += act->action == VIGIL_ACTION_REMOVE;
+	} else if (act) {
+		o->st.action_errors++;
+		o->st.errors++;
+	}
 	if (hit || !o->opts.infected_only) {
 		wipe_progress(o);
 		if (o->opts.json)
-			result_json(path, r);
+			result_json(path, r, act);
 		else
 			result_text(o, path, r);
 	}
+	if (act && !o->opts.json)
+		action_text(path, act);
+	else if (act && act->err != VIGIL_OK)
+		fprintf(stderr, "vigil: %s: not %s: %s\n", path,
+		        act->action == VIGIL_ACTION_REMOVE ? "removed" : "quarantined",
+		        act->message);
 	pthread_mutex_unlock(&o->lock);
 }
 
@@ -402,7 +446,7 @@ int vg_out_exit_code(vg_out *o)
 #define MB (1024.0 * 1024.0)
 
 static void summary_text(const vg_stats *s, double seconds,
-                         uint64_t signatures)
+                         uint64_t signatures, vigil_action action)
 {
 	double rate = seconds > 0 ? s->bytes_read / MB / seconds : 0;
 	unsigned long whole = (unsigned long)seconds;
@@ -422,6 +466,11 @@ static void summary_text(const vg_stats *s, double seconds,
 	if (s->sig_errors)
 		printf("Signature files not loaded: %llu\n",
 		       (unsigned long long)s->sig_errors);
+	if (action != VIGIL_ACTION_REPORT) {
+		printf("Quarantined files: %llu\n", (unsigned long long)s->quarantined);
+		printf("Removed files: %llu\n", (unsigned long long)s->removed);
+		printf("Actions failed: %llu\n", (unsigned long long)s->action_errors);
+	}
 	printf("Data scanned: %.2f MB\n", s->bytes_scanned / MB);
 	printf("Data read: %.2f MB\n", s->bytes_read / MB);
 	printf("Rate: %.2f MB/s, %.0f files/s\n", rate,
@@ -433,7 +482,7 @@ static void summary_json(const vg_stats *s, double seconds,
                          uint64_t signatures, int exit_code)
 {
 	emit(json_pack("{s:b, s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
-	               " s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:i}",
+	               " s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:i}",
 	               "summary", 1,
 	               "signatures", (json_int_t)signatures,
 	               "engine_version", vigil_version(),
@@ -447,6 +496,9 @@ static void summary_json(const vg_stats *s, double seconds,
 	               "errors", (json_int_t)s->errors,
 	               "signature_errors", (json_int_t)s->sig_errors,
 	               "cached", (json_int_t)s->cached,
+	               "quarantined", (json_int_t)s->quarantined,
+	               "removed", (json_int_t)s->removed,
+	               "action_errors", (json_int_t)s->action_errors,
 	               "bytes_read", (json_int_t)s->bytes_read,
 	               "bytes_scanned", (json_int_t)s->bytes_scanned,
 	               "time_s", seconds,
@@ -466,7 +518,7 @@ void vg_out_summary(vg_out *o, double seconds, uint64_t signatures)
 		if (o->opts.json)
 			summary_json(&s, seconds, signatures, code);
 		else
-			summary_text(&s, seconds, signatures);
+			summary_text(&s, seconds, signatures, o->opts.action);
 	}
 	fflush(stdout);
 	pthread_mutex_unlock(&o->lock);

@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+#include "vigil/quarantine.h"
 #include "vigil/vigil.h"
 
 typedef struct vg_out_opts {
@@ -17,7 +18,16 @@ typedef struct vg_out_opts {
 	int infected_only;  /* print only files with MALICIOUS/SUSPICIOUS findings */
 	int summary;        /* print the summary at the end */
 	int verbose;        /* text: informational findings, and why */
+	vigil_action action;  /* --action: what is done about detections */
 } vg_out_opts;
+
+/* What was done about one detection (--action quarantine or remove). */
+typedef struct vg_out_action {
+	vigil_action action;
+	vigil_error err;      /* VIGIL_OK when done */
+	const char *id;       /* the vault item, after a quarantine */
+	const char *message;  /* why not, when err */
+} vg_out_action;
 
 /* Running counts; a snapshot is taken under the output lock. */
 typedef struct vg_stats {
@@ -30,6 +40,8 @@ typedef struct vg_stats {
 	uint64_t bytes_read;    /* sizes of the scanned files */
 	uint64_t bytes_scanned; /* bytes through the stages, all layers */
 	uint64_t cached;        /* results from the verdict cache */
+	uint64_t quarantined, removed;  /* --action done */
+	uint64_t action_errors; /* --action refused or failed (also errors) */
 } vg_stats;
 
 typedef struct vg_out vg_out;
@@ -38,8 +50,9 @@ typedef struct vg_out vg_out;
 vg_out *vg_out_new(const vg_out_opts *opts);
 void vg_out_free(vg_out *o);
 
-/* One scanned file. */
-void vg_out_result(vg_out *o, const char *path, const vigil_result *r);
+/* One scanned file, and what was done about it (act may be NULL). */
+void vg_out_result(vg_out *o, const char *path, const vigil_result *r,
+                   const vg_out_action *act);
 /* A path that could not be read or scanned; message says why. */
 void vg_out_error(vg_out *o, const char *path, vigil_error code,
                   const char *message);

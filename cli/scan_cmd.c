@@ -20,8 +20,10 @@
 #include "cli/exclude.h"
 #include "cli/output.h"
 #include "cli/progress.h"
+#include "cli/quarantine_cmd.h"
 #include "cli/queue.h"
 #include "cli/walk.h"
+#include "vigil/quarantine.h"
 #include "vigil/vigil.h"
 
 #define MAX_JOBS 256
@@ -49,6 +51,10 @@ typedef struct scan_opts {
 	vg_exclude *exclude;
 	const char *cloud_url, *cloud_key_file, *cloud_policy;
 	char cloud_timeout[24];     /* milliseconds, "" for the default */
+	int yes;                /* --yes: --action remove is meant */
+	vg_vault_opts vault;    /* --vault, --vault-max-size */
+	const char *allowlist;  /* --allowlist, else the default */
+	int no_allowlist;
 } scan_opts;
 
 /* What the workers share. */
@@ -57,6 +63,9 @@ typedef struct scan_job {
 	vg_queue *queue;
 	vg_out *out;
 	atomic_int failed;      /* a worker ran out of memory */
+	vigil_action action;    /* --action */
+	char **roots;           /* the PATH arguments: nothing outside is acted on */
+	int nroots;
 } scan_job;
 
 static void usage(FILE *f)
@@ -105,6 +114,16 @@ static void usage(FILE *f)
 "      --no-ml               do not use the machine-learning model\n"
 "      --encrypted-suspicious  report encrypted members as SUSPICIOUS\n"
 "  -j, --jobs=N              scan with N threads (default: online CPUs)\n"
+"      --allowlist=FILE      also load this local allowlist (.sfp) if it\n"
+"                            exists (default " VIGIL_DEFAULT_ALLOWLIST ")\n"
+"      --no-allowlist        do not load the local allowlist\n"
+"\n"
+"Actions on MALICIOUS and SUSPICIOUS files (never on INCOMPLETE alone):\n"
+"      --action=ACTION       report (default), quarantine, or remove\n"
+"      --yes                 confirm --action=remove\n"
+"      --vault=DIR           quarantine vault (default\n"
+"                            " VIGIL_DEFAULT_VAULT_DIR ")\n"
+"      --vault-max-size=SIZE  refuse to grow the vault past SIZE (default 2G)\n"
 "\n"
 "Cloud lookup (a vigil-cloudd service; hashes only, never content):\n"
 "      --cloud=URL           ask the service at URL about undecided files\n"
@@ -141,6 +160,8 @@ enum {
 	OPT_ENCRYPTED, OPT_CLOUD, OPT_CLOUD_KEY, OPT_CLOUD_TIMEOUT,
 	OPT_CLOUD_POLICY, OPT_INFO_RULES, OPT_SUSPICIOUS_RULES,
 	OPT_STRICT_SIGS, OPT_YARA_MALICIOUS, OPT_YARA_SUSPICIOUS,
+	OPT_ACTION, OPT_YES, OPT_VAULT, OPT_VAULT_MAX,
+	OPT_ALLOWLIST, OPT_NO_ALLOWLIST,
 	OPT_LIMIT_BASE = 512  /* + vigil_limit */
 };
 
@@ -192,6 +213,12 @@ static const struct option long_options[] = {
 	{ "cloud-timeout", required_argument, NULL, OPT_CLOUD_TIMEOUT },
 	{ "cloud-policy", required_argument, NULL, OPT_CLOUD_POLICY },
 	{ "jobs", required_argument, NULL, 'j' },
+	{ "allowlist", required_argument, NULL, OPT_ALLOWLIST },
+	{ "no-allowlist", no_argument, NULL, OPT_NO_ALLOWLIST },
+	{ "action", required_argument, NULL, OPT_ACTION },
+	{ "yes", no_argument, NULL, OPT_YES },
+	{ "vault", required_argument, NULL, OPT_VAULT },
+	{ "vault-max-size", required_argument, NULL, OPT_VAULT_MAX },
 	{ "infected", no_argument, NULL, 'i' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "json", no_argument, NULL, OPT_JSON },
@@ -277,6 +304,26 @@ static int parse_options(int argc, char **argv, scan_opts *so)
 				                   optarg);
 			so->jobs = (int)v;
 			break;
+		case OPT_ACTION:
+			if (!strcmp(optarg, "report"))
+				so->out.action = VIGIL_ACTION_REPORT;
+			else if (!strcmp(optarg, "quarantine"))
+				so->out.action = VIGIL_ACTION_QUARANTINE;
+			else if (!strcmp(optarg, "remove"))
+				so->out.action = VIGIL_ACTION_REMOVE;
+			else
+				return usage_error("--action: '%s' is not report, "
+				                   "quarantine or remove", optarg);
+			break;
+		case OPT_YES: so->yes = 1; break;
+		case OPT_VAULT: so->vault.dir = optarg; break;
+		case OPT_VAULT_MAX:
+			if (vg_cli_parse_size(optarg, &so->vault.max_size) != 0)
+				return usage_error("--vault-max-size: bad size '%s'", optarg);
+			so->vault.max_size_set = 1;
+			break;
+		case OPT_ALLOWLIST: so->allowlist = optarg; break;
+		case OPT_NO_ALLOWLIST: so->no_allowlist = 1; break;
 		case 'i': so->out.infected_only = 1; break;
 		case 'v': so->out.verbose = 1; break;
 		case OPT_JSON: so->out.json = 1; break;
@@ -304,6 +351,10 @@ static int parse_options(int argc, char **argv, scan_opts *so)
 	}
 	if (optind >= argc)
 		return usage_error("%s", "scan: no PATH given");
+	if (so->out.action == VIGIL_ACTION_REMOVE && !so->yes)
+		return usage_error("%s", "--action=remove deletes what is found "
+		                   "with no copy kept: add --yes to confirm "
+		                   "(or use --action=quarantine)");
 	return -1;
 }
 
@@ -404,6 +455,12 @@ static vigil_engine *make_engine(const scan_opts *so, vg_out *out)
 		return NULL;
 	}
 	loading = "";
+	if (!so->no_allowlist &&
+	    vg_cli_load_allowlist(e, so->allowlist ? so->allowlist
+	                                           : vigil_quarantine_default_allowlist()) != 0) {
+		vigil_engine_free(e);
+		return NULL;
+	}
 	if ((err = vigil_engine_freeze(e)) != VIGIL_OK)
 		goto fail;
 	return e;
@@ -436,9 +493,50 @@ static const char *without_path(const char *msg, const char *path)
 	return msg;
 }
 
-static void scan_one(const scan_job *job, vigil_scanner *s, const char *path,
-                     int nofollow)
+/* The scan root a walked path came from: the longest PATH argument it
+ * lies under (the library checks again, on the file system). */
+static const char *root_of(const scan_job *job, const char *path)
 {
+	const char *best = NULL;
+	size_t best_len = 0;
+
+	for (int i = 0; i < job->nroots; i++) {
+		const char *r = job->roots[i];
+		size_t n = strlen(r);
+		if (strncmp(path, r, n) != 0 ||
+		    !(path[n] == '\0' || path[n] == '/' || (n && r[n - 1] == '/')))
+			continue;
+		if (!best || n > best_len) {
+			best = r;
+			best_len = n;
+		}
+	}
+	return best;
+}
+
+/* --action: acts on the descriptor that was scanned. */
+static void act(const scan_job *job, vigil_quarantine *q, int fd,
+                const char *path, const vigil_result *r,
+                char id[VIGIL_QUARANTINE_ID_SIZE], vg_out_action *a)
+{
+	const char *root = root_of(job, path);
+
+	a->action = job->action;
+	a->id = id;
+	if (!root) {
+		a->err = VIGIL_EUNSAFE;
+		a->message = "not under a scanned PATH";
+		return;
+	}
+	a->err = vigil_quarantine_act(q, job->action, fd, root, path, r, id);
+	a->message = without_path(vigil_quarantine_last_error(q), path);
+}
+
+static void scan_one(const scan_job *job, vigil_scanner *s,
+                     vigil_quarantine *q, const char *path, int nofollow)
+{
+	char id[VIGIL_QUARANTINE_ID_SIZE];
+	vg_out_action a = { .id = NULL };
 	/* O_NONBLOCK: a FIFO that took a file's place since the walk must
 	 * not hang the worker; O_NOATIME: only the owner (or root) may */
 	int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
@@ -455,9 +553,13 @@ static void scan_one(const scan_job *job, vigil_scanner *s, const char *path,
 		return;
 	}
 	err = vigil_scan_fd(s, fd, path, &r);
+	/* the action works on this same descriptor: no second open that
+	 * could reach another file */
+	if (err == VIGIL_OK && q && vigil_result_verdict(r) >= VIGIL_SUSPICIOUS)
+		act(job, q, fd, path, r, id, &a);
 	close(fd);
 	if (err == VIGIL_OK) {
-		vg_out_result(job->out, path, r);
+		vg_out_result(job->out, path, r, a.id ? &a : NULL);
 		vigil_result_free(r);
 	} else if (err == VIGIL_ETOOLARGE) {
 		vg_out_skipped(job->out, path, "larger than --max-filesize");
@@ -471,6 +573,7 @@ static void scan_one(const scan_job *job, vigil_scanner *s, const char *path,
 typedef struct worker_arg {
 	scan_job *job;
 	vigil_scanner *scanner;
+	vigil_quarantine *vault;  /* with --action: one handle per thread */
 } worker_arg;
 
 static void *worker(void *arg)
@@ -481,7 +584,7 @@ static void *worker(void *arg)
 	int flags, r;
 
 	while ((r = vg_queue_pop(w->job->queue, &path, &cap, &flags)) == 1)
-		scan_one(w->job, w->scanner, path, flags);
+		scan_one(w->job, w->scanner, w->vault, path, flags);
 	if (r < 0) {
 		/* ends the walk too: its pushes fail on a closed queue */
 		vg_cli_warn("out of memory");
@@ -535,9 +638,10 @@ static int run_scan(scan_opts *so, char **roots, int nroots,
 		.file = on_file, .skipped = on_skipped, .error = on_error,
 		.dir = on_dir,
 	};
-	worker_arg workers[MAX_JOBS];
+	worker_arg workers[MAX_JOBS] = { { NULL } };
 	pthread_t threads[MAX_JOBS];
-	scan_job job = { .engine = e, .out = out };
+	scan_job job = { .engine = e, .out = out, .action = so->out.action,
+	                 .roots = roots, .nroots = nroots };
 	vg_progress *progress = NULL;
 	vg_walker *w = NULL;
 	int made = 0, started = 0, r = -1;
@@ -552,6 +656,14 @@ static int run_scan(scan_opts *so, char **roots, int nroots,
 		workers[made].job = &job;
 		if ((err = vigil_scanner_new(e, &workers[made].scanner)) != VIGIL_OK) {
 			vg_cli_warn("cannot make a scanner: %s", vigil_strerror(err));
+			goto out;
+		}
+		/* the vault is checked before any file is scanned: a vault that
+		 * cannot take items stops the scan with its reason */
+		if (so->out.action != VIGIL_ACTION_REPORT &&
+		    !(workers[made].vault = vg_cli_vault_open(&so->vault,
+		            so->out.action == VIGIL_ACTION_QUARANTINE))) {
+			made++;
 			goto out;
 		}
 	}
@@ -576,8 +688,10 @@ static int run_scan(scan_opts *so, char **roots, int nroots,
 	if (atomic_load(&job.failed))
 		r = -1;
 out:
-	for (int i = 0; i < made; i++)
+	for (int i = 0; i < made; i++) {
 		vigil_scanner_free(workers[i].scanner);
+		vigil_quarantine_free(workers[i].vault);
+	}
 	vg_walker_free(w);
 	vg_queue_free(job.queue);
 	return r < 0 ? -1 : 0;

@@ -25,6 +25,12 @@ static const char *const messages[VIGIL_ERROR_COUNT] = {
 	[VIGIL_ENOTREG] = "not a regular file",
 	[VIGIL_EMODEL] = "malformed or mismatched model",
 	[VIGIL_EINTERNAL] = "internal error",
+	[VIGIL_ECHANGED] = "file changed since it was scanned",
+	[VIGIL_EUNSAFE] = "unsafe path: outside the scan roots or through a symbolic link",
+	[VIGIL_EVAULT] = "quarantine vault unusable or item damaged",
+	[VIGIL_EFULL] = "quarantine vault full",
+	[VIGIL_EEXIST] = "file exists",
+	[VIGIL_ENODETECTION] = "nothing detected to act on",
 };
 
 const char *vigil_strerror(vigil_error err)

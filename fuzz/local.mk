@@ -62,6 +62,18 @@ EXTRA_DIST += fuzz/csv_fuzzer_corpus
 
 # the recursive pipeline through the unpackers (issue 3)
 
+# the quarantine vault's record parser and item reader (issue 15)
+EXTRA_PROGRAMS += fuzz/qrecord_fuzzer
+FUZZERS += fuzz/qrecord_fuzzer$(EXEEXT)
+fuzz_qrecord_fuzzer_LDFLAGS = -static $(FUZZ_FLAGS)
+fuzz_qrecord_fuzzer_LDADD = $(VG_FUZZ_LIBS)
+check_PROGRAMS += fuzz/qrecord_replay
+TESTS += fuzz/qrecord_replay
+fuzz_qrecord_replay_SOURCES = fuzz/qrecord_fuzzer.c fuzz/replay_main.c
+fuzz_qrecord_replay_LDFLAGS = -static
+fuzz_qrecord_replay_LDADD = $(VG_FUZZ_LIBS)
+EXTRA_DIST += fuzz/qrecord_fuzzer_corpus
+
 fuzzers: $(FUZZERS)
 .PHONY: fuzzers
 

@@ -20,5 +20,11 @@ AC_DEFUN([VIGIL_CHECK_DEPS], [
   AM_CONDITIONAL([HAVE_CHECK], [test "$have_check" = yes])
   # Libraries libvigil links, kept private in vigil.pc.
   VIGIL_PC_REQUIRES_PRIVATE="yara libclamav libarchive libpcre2-8 libxxhash libcrypto libcurl"
+  # the quarantine vault: payload encryption (secretstream), base64
+  PKG_CHECK_MODULES([SODIUM], [libsodium >= 1.0.18])
+  PKG_CHECK_MODULES([CHECK], [check >= 0.13], [have_check=yes], [have_check=no])
+  AM_CONDITIONAL([HAVE_CHECK], [test "$have_check" = yes])
+  # Libraries libvigil links, kept private in vigil.pc.
+  VIGIL_PC_REQUIRES_PRIVATE="yara libclamav libarchive libpcre2-8 libxxhash libcrypto jansson libsodium"
   AC_SUBST([VIGIL_PC_REQUIRES_PRIVATE])
 ])

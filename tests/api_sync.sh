@@ -1,10 +1,11 @@
 #!/bin/sh
 # api_sync.sh - the public API, the shared library and the man page stay
-# in step: every function vigil.h declares is exported and documented,
-# and the library exports nothing else.
+# in step: every function the public headers (include/vigil/*.h)
+# declare is exported and documented, and the library exports nothing
+# else.
 . "$top_srcdir/tests/lib.sh"
 
-headers="$top_srcdir/include/vigil/vigil.h $top_srcdir/include/vigil/ml.h"
+headers=$(ls "$top_srcdir"/include/vigil/*.h)
 lib="$top_builddir/.libs/libvigil.so"
 man="$top_srcdir/doc/libvigil.3"
 

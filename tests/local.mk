@@ -73,3 +73,16 @@ check_LTLIBRARIES = tests/libcrashshim.la
 tests_libcrashshim_la_SOURCES = tests/crash_shim.c
 tests_libcrashshim_la_LDFLAGS = -module -avoid-version -rpath /nowhere
 tests_libcrashshim_la_LIBADD = -ldl
+# remediation: quarantine, restore, remove, and the safety rules
+# (issue 15)
+VG_QUARANTINE_TESTS = tests/quarantine_cli.sh tests/quarantine_kill.py \
+	tests/quarantine_fs.sh
+TESTS += $(VG_QUARANTINE_TESTS)
+EXTRA_DIST += $(VG_QUARANTINE_TESTS)
+if HAVE_CHECK
+check_PROGRAMS += tests/check_quarantine
+TESTS += tests/check_quarantine
+tests_check_quarantine_CFLAGS = $(VG_TEST_CFLAGS)
+tests_check_quarantine_LDFLAGS = -static
+tests_check_quarantine_LDADD = $(VG_TEST_LIBS)
+endif

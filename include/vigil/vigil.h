@@ -78,11 +78,18 @@ typedef enum vigil_error {
 	VIGIL_ETOOLARGE = 12, /* object exceeds VIGIL_LIMIT_MAX_FILESIZE */
 	VIGIL_ENOTREG = 13,   /* path is not a regular file */
 	VIGIL_EMODEL = 14,    /* an ML model file is malformed or mismatched */
-	VIGIL_EINTERNAL = 15  /* a bug in vigil; please report it */
+	VIGIL_EINTERNAL = 15, /* a bug in vigil; please report it */
+	/* Remediation (vigil/quarantine.h): */
+	VIGIL_ECHANGED = 16,  /* file changed or replaced since it was scanned */
+	VIGIL_EUNSAFE = 17,   /* outside the scan roots, or through a symlink */
+	VIGIL_EVAULT = 18,    /* vault unusable: owner, mode, key, damaged item */
+	VIGIL_EFULL = 19,     /* vault size cap reached, or its disk is full */
+	VIGIL_EEXIST = 20,    /* restore target exists */
+	VIGIL_ENODETECTION = 21 /* result is CLEAN or INCOMPLETE: nothing to act on */
 } vigil_error;
 
 /* Number of vigil_error values, for tables and tests. */
-#define VIGIL_ERROR_COUNT 16
+#define VIGIL_ERROR_COUNT 22
 
 /*
  * A short English description of an error code. Never NULL; static
