@@ -19,6 +19,7 @@ static void usage(FILE *f)
 	      "  sig check FILE...   check that signature databases load\n"
 	      "  ml score FILE...    score PE files with the ML model\n"
 	      "  daemon COMMAND      ping, status, stats, reload a running vigild\n"
+	      "  onaccess COMMAND    status, stats, reload of vigild's on-access scanning\n"
 	      "\n"
 	      "Options:\n"
 	      "  -V, --version       show the versions of vigil and its libraries\n"
@@ -48,6 +49,8 @@ int main(int argc, char **argv)
 		return vg_cli_ml(argc - 1, argv + 1);
 	if (!strcmp(cmd, "daemon"))
 		return vg_cli_daemon(argc - 1, argv + 1);
+	if (!strcmp(cmd, "onaccess"))
+		return vg_cli_onaccess(argc - 1, argv + 1);
 	if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V") ||
 	    !strcmp(cmd, "version")) {
 		fputs(vigil_version_details(), stdout);

@@ -68,3 +68,10 @@ check_LTLIBRARIES = tests/libcrashshim.la
 tests_libcrashshim_la_SOURCES = tests/crash_shim.c
 tests_libcrashshim_la_LDFLAGS = -module -avoid-version -rpath /nowhere
 tests_libcrashshim_la_LIBADD = -ldl
+
+# on-access scanning through real fanotify, each test in its own mount
+# namespace on a private tmpfs (skipped where fanotify is not allowed)
+VG_ONACCESS_TESTS = tests/onaccess_block.py tests/onaccess_deadline.py \
+	tests/onaccess_fallback.py
+TESTS += $(VG_ONACCESS_TESTS)
+EXTRA_DIST += $(VG_ONACCESS_TESTS) tests/onaccess_harness.py
