@@ -9,3 +9,4 @@ EXTRA_DIST += bench/run.sh bench/make_corpus.sh bench/make_hashlist.sh \
 	bench/compare_matches.py doc/benchmarks.md
 EXTRA_DIST += bench/archive_bench.sh
 EXTRA_DIST += bench/scand.sh bench/instream_load.py
+EXTRA_DIST += bench/onaccess.sh bench/open_lat.c
