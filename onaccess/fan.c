@@ -55,6 +55,7 @@ typedef struct fan_slot {
 	int perm;        /* the kernel waits for our answer */
 	int answered;
 	int deadline_allow; /* how the deadline answered (when it did) */
+	int rescanned;   /* scanned again after a change since its event */
 	pid_t pid;
 	int64_t t0_us;   /* when the event was read */
 	unsigned epoch;  /* ignore-mark epoch at submit */
@@ -312,6 +313,21 @@ static void job_done(const vg_reply *r, int final, void *ud)
 			c->ignore_failed++;
 		else if (fan.k.ignore_flag)
 			c->ignore_taken_back++;
+		if (m == 0 && fan.k.ignore_flag && !s->perm && !s->rescanned) {
+			/* changed since its event: often only its times (tar and
+			 * cp -p set them after the close). Scan the file as it is
+			 * now, in the background, so that it can still be cached. */
+			struct stat now;
+			int dupfd = fstat(s->fd, &now) == 0 ? fcntl(s->fd, F_DUPFD_CLOEXEC, 3) : -1;
+			vg_job_req req = { .fd = dupfd, .name = s->path };
+			s->st = now;
+			s->rescanned = 1;
+			if (dupfd >= 0 && vg_pool_submit(fan.d->pool, &req, job_done, s) == 0) {
+				c->rescans++;
+				pthread_mutex_unlock(&fan.mu);
+				return;
+			}
+		}
 	}
 	if (s->perm && !was_answered) {
 		slot_answer(s, !deny);
@@ -452,6 +468,12 @@ static void handle_event(const struct fanotify_event_metadata *m)
 		quick(FAN_Q_NOT_FILE, perm, fd, 1, t0);
 		return;
 	}
+	/* an empty file holds nothing to scan: this is how every file
+	 * being created is first opened (tar, cp, compilers) */
+	if (st.st_size == 0) {
+		quick(FAN_Q_EMPTY, perm, fd, 1, t0);
+		return;
+	}
 	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
 	n = readlink(link, path, sizeof path - 1);
 	path[n > 0 ? n : 0] = 0;
@@ -527,7 +549,7 @@ static void handle_event(const struct fanotify_event_metadata *m)
 	req.fd = dupfd;
 	req.name = path;
 	if (dupfd < 0 || vg_pool_submit(fan.d->pool, &req, job_done, s) != 0) {
-		int e = dupfd < 0 ? errno : errno;
+		int e = errno;
 		pthread_mutex_lock(&fan.mu);
 		if (perm) {
 			fan_stats_counters(fan.st)->queue_full_answers++;

@@ -122,6 +122,7 @@ typedef enum fan_quick {
 	FAN_Q_TOO_LARGE,   /* over OnAccessMaxFileSize */
 	FAN_Q_KNOWN_CRASH, /* a file that crashed a worker, unchanged */
 	FAN_Q_NOT_FILE,    /* not a regular file */
+	FAN_Q_EMPTY,       /* an empty file (a file being created): nothing to scan */
 	FAN_Q_COUNT
 } fan_quick;
 
@@ -147,6 +148,7 @@ typedef struct fan_counters {
 	uint64_t deadline_answers, queue_full_answers, dropped_notifications;
 	uint64_t overflows;
 	uint64_t ignore_placed, ignore_failed, ignore_taken_back, flushes;
+	uint64_t rescans; /* scanned again: the file changed between event and mark */
 	uint64_t late_results;
 	unsigned pending, pending_high;
 } fan_counters;

@@ -176,7 +176,7 @@ void fan_stats_json(const fan_stats *s, json_t *o)
 	json_t *ev = json_object(), *q = json_object();
 	static const char *qnames[FAN_Q_COUNT] = {
 		"self", "excluded", "out_of_scope", "not_prevention", "too_large",
-		"known_crash", "not_a_file",
+		"known_crash", "not_a_file", "empty",
 	};
 	const fan_counters *c = &s->c;
 
@@ -206,9 +206,10 @@ void fan_stats_json(const fan_stats *s, json_t *o)
 		"later_than_deadline", (json_int_t)s->late,
 		"p50_us", (json_int_t)quantile(s, 0.5), "p99_us", (json_int_t)quantile(s, 0.99),
 		"max_us", (json_int_t)s->lat_max_us));
-	json_object_set_new(o, "ignore_marks", json_pack("{s:I, s:I, s:I, s:I}",
+	json_object_set_new(o, "ignore_marks", json_pack("{s:I, s:I, s:I, s:I, s:I}",
 		"placed", (json_int_t)c->ignore_placed, "failed", (json_int_t)c->ignore_failed,
-		"taken_back", (json_int_t)c->ignore_taken_back, "flushes", (json_int_t)c->flushes));
+		"taken_back", (json_int_t)c->ignore_taken_back, "rescans", (json_int_t)c->rescans,
+		"flushes", (json_int_t)c->flushes));
 	json_object_set_new(o, "pending", json_integer(c->pending));
 	json_object_set_new(o, "pending_high", json_integer(c->pending_high));
 	json_object_set_new(o, "top_processes", top_json(&s->procs, "exe"));
