@@ -11,3 +11,4 @@ EXTRA_DIST += bench/archive_bench.sh
 EXTRA_DIST += bench/scand.sh bench/instream_load.py
 # c-icap services side by side: echo, virus_scan + clamav_mod, srv_vigil
 EXTRA_DIST += bench/icap.sh bench/icap_load.py
+EXTRA_DIST += bench/onaccess.sh bench/open_lat.c

@@ -20,6 +20,8 @@ enum {
 int vg_cli_scan(int argc, char **argv);
 int vg_cli_sig(int argc, char **argv);
 int vg_cli_daemon(int argc, char **argv);
+/* `vigil onaccess ping|status|stats|reload` (cli/daemon_cmd.c). */
+int vg_cli_onaccess(int argc, char **argv);
 
 /* "vigil: MESSAGE" on stderr. */
 void vg_cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

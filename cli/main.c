@@ -21,6 +21,7 @@ static void usage(FILE *f)
 	      "  ml score FILE...    score PE files with the ML model\n"
 	      "  daemon COMMAND      ping, status, stats, reload a running vigild\n"
 	      "  quarantine COMMAND  list, show, restore, delete, purge the vault\n"
+	      "  onaccess COMMAND    status, stats, reload of vigild's on-access scanning\n"
 	      "\n"
 	      "Options:\n"
 	      "  -V, --version       show the versions of vigil and its libraries\n"
@@ -52,6 +53,8 @@ int main(int argc, char **argv)
 		return vg_cli_daemon(argc - 1, argv + 1);
 	if (!strcmp(cmd, "quarantine"))
 		return vg_cli_quarantine(argc - 1, argv + 1);
+	if (!strcmp(cmd, "onaccess"))
+		return vg_cli_onaccess(argc - 1, argv + 1);
 	if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V") ||
 	    !strcmp(cmd, "version")) {
 		fputs(vigil_version_details(), stdout);

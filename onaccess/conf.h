@@ -172,6 +172,8 @@ typedef enum vg_conf_type {
 	  "scan on exec and deny malicious programs (FAN_OPEN_EXEC_PERM)") \
 	X(OA_SCAN_ON_CLOSE, "OnAccessScanOnClose", VG_CT_BOOL, "yes", 0, 1, NULL, \
 	  "scan files after they are written (FAN_CLOSE_WRITE), blocking no one") \
+	X(OA_SCAN_ON_OPEN, "OnAccessScanOnOpen", VG_CT_BOOL, "yes", 0, 1, NULL, \
+	  "outside prevention, scan files when opened and log detections (FAN_OPEN), blocking no one") \
 	X(OA_EXEC_ONLY, "OnAccessExecOnly", VG_CT_BOOL, "no", 0, 1, NULL, \
 	  "intercept exec only: no open or close-write events") \
 	X(OA_PREVENTION, "OnAccessPrevention", VG_CT_BOOL, "no", 0, 1, NULL, \
@@ -179,7 +181,7 @@ typedef enum vg_conf_type {
 	X(OA_PREVENTION_PATH, "OnAccessPreventionPath", VG_CT_LIST, "", 0, 0, NULL, \
 	  "deny opens of malicious files under this path only") \
 	X(OA_MAX_FILE_SIZE, "OnAccessMaxFileSize", VG_CT_SIZE, "5M", 0, VG_U64MAX, NULL, \
-	  "larger files are not scanned on access (allowed, logged INCOMPLETE)") \
+	  "larger files are not scanned on access (allowed, logged INCOMPLETE); 0: no limit") \
 	X(OA_DENY_ON_ERROR, "OnAccessDenyOnError", VG_CT_BOOL, "no", 0, 1, NULL, \
 	  "deny when a scan fails instead of allowing") \
 	X(OA_DEADLINE, "OnAccessDeadline", VG_CT_SECONDS, "2", 1, 600000, NULL, \

@@ -36,6 +36,7 @@ typedef struct vg_service {
 /* The services (vigild.c's table). */
 extern const vg_service vg_service_control;
 extern const vg_service vg_service_clamd;
+extern const vg_service vg_service_onaccess;
 
 /* Every service's stats and the pool's, as one JSON object. */
 json_t *vg_daemon_stats(const vg_daemon *d);

@@ -33,6 +33,8 @@ extern char **environ;
 #define MAX_WORKERS 256
 /* how far into the queue a free worker looks for a job of its own */
 #define AFFINITY_LOOKAHEAD 64
+/* engine processes and workers of the live generations */
+#define MAX_PIDS (4 * (MAX_WORKERS + 1))
 
 /* The supervisor's own verdict cache: clean results of regular files by
  * identity (device, inode, size, times to the nanosecond, owner, mode)
@@ -128,6 +130,12 @@ struct vg_pool {
 	vg_pool_stats st; /* counters, under mu */
 	vg_centry *cache; /* cache_size entries, under mu; NULL: off */
 	size_t cache_size;
+	/* pids of the engine processes and workers, under mu: on-access
+	 * answers their own file accesses at once (vg_pool_owns_pid) */
+	pid_t pids[MAX_PIDS];
+	unsigned npids;
+	vg_pool_gen_hook gen_hook;
+	void *gen_hook_ud;
 	uint64_t heartbeat;
 	vg_reply scratch; /* the pool thread's decode buffer */
 };
@@ -145,6 +153,25 @@ static void wake(vg_pool *p)
 	if (write(p->wakefd, &one, sizeof one) < 0) {
 		/* the counter is saturated: the thread is awake anyway */
 	}
+}
+
+static void pid_add(vg_pool *p, pid_t pid)
+{
+	pthread_mutex_lock(&p->mu);
+	if (pid > 0 && p->npids < MAX_PIDS)
+		p->pids[p->npids++] = pid;
+	pthread_mutex_unlock(&p->mu);
+}
+
+static void pid_del(vg_pool *p, pid_t pid)
+{
+	pthread_mutex_lock(&p->mu);
+	for (unsigned i = 0; i < p->npids; i++)
+		if (p->pids[i] == pid) {
+			p->pids[i] = p->pids[--p->npids];
+			break;
+		}
+	pthread_mutex_unlock(&p->mu);
 }
 
 /* --- generations --------------------------------------------------- */
@@ -189,6 +216,7 @@ static vg_gen *gen_spawn(vg_pool *p, char *err, size_t errlen)
 		free(g);
 		return NULL;
 	}
+	pid_add(p, g->zpid);
 	g->zsock = sp[0];
 	g->want = p->cfg.workers;
 	g->ev.kind = EV_ZYGOTE;
@@ -229,6 +257,7 @@ static void gen_free(vg_pool *p, vg_gen *g)
 		kill(g->zpid, SIGKILL);
 		while (waitpid(g->zpid, &st, 0) < 0 && errno == EINTR)
 			;
+		pid_del(p, g->zpid);
 	}
 	if (p->current == g)
 		p->current = NULL;
@@ -350,6 +379,7 @@ static void worker_remove(vg_pool *p, vg_worker *w)
 
 	epoll_ctl(p->epfd, EPOLL_CTL_DEL, w->sock, NULL);
 	close(w->sock);
+	pid_del(p, w->pid);
 	if (w->pidfd >= 0) {
 		/* a retired or broken worker must not linger */
 		syscall(SYS_pidfd_send_signal, w->pidfd, SIGKILL, NULL, 0);
@@ -542,6 +572,8 @@ static void gen_promote(vg_pool *p, vg_gen *g)
 {
 	vg_gen *old = p->current;
 	char msg[256];
+	vg_pool_gen_hook hook;
+	void *hook_ud;
 
 	g->serving = 1;
 	g->id = ++p->gen_ids; /* generations count successful loads */
@@ -564,7 +596,13 @@ static void gen_promote(vg_pool *p, vg_gen *g)
 	pthread_mutex_lock(&p->mu);
 	p->st.generation = g->id;
 	p->st.signatures = g->signatures;
+	hook = p->gen_hook;
+	hook_ud = p->gen_hook_ud;
 	pthread_mutex_unlock(&p->mu);
+	/* before any waiter hears "reloaded": on-access flushes its
+	 * kernel verdict cache here */
+	if (hook)
+		hook(g->id, hook_ud);
 	snprintf(msg, sizeof msg, "generation %u serving: %llu signatures, %u workers",
 	         g->id, (unsigned long long)g->signatures, g->nworkers);
 	vg_log(VG_LOG_INFO, "%s", msg);
@@ -667,6 +705,7 @@ static void zygote_readable(vg_pool *p, vg_gen *g)
 			close(fds[i]);
 		nfds = 0;
 		g->workers[g->nworkers++] = w;
+		pid_add(p, w->pid);
 		ev.events = EPOLLIN;
 		ev.data.ptr = &w->ev;
 		epoll_ctl(p->epfd, EPOLL_CTL_ADD, w->sock, &ev);
@@ -1107,6 +1146,24 @@ void vg_pool_get_stats(vg_pool *p, vg_pool_stats *s)
 	pthread_mutex_lock(&p->mu);
 	*s = p->st;
 	s->queued = p->queued;
+	pthread_mutex_unlock(&p->mu);
+}
+
+int vg_pool_owns_pid(vg_pool *p, pid_t pid)
+{
+	int found = 0;
+	pthread_mutex_lock(&p->mu);
+	for (unsigned i = 0; i < p->npids && !found; i++)
+		found = p->pids[i] == pid;
+	pthread_mutex_unlock(&p->mu);
+	return found;
+}
+
+void vg_pool_set_generation_hook(vg_pool *p, vg_pool_gen_hook fn, void *ud)
+{
+	pthread_mutex_lock(&p->mu);
+	p->gen_hook = fn;
+	p->gen_hook_ud = ud;
 	pthread_mutex_unlock(&p->mu);
 }
 

@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "onaccess/wire.h"
 
@@ -101,6 +102,24 @@ typedef struct vg_pool_stats {
 } vg_pool_stats;
 
 void vg_pool_get_stats(vg_pool *p, vg_pool_stats *s);
+
+/*
+ * 1 when pid is one of the pool's processes (an engine process or a
+ * scan worker of a live generation). Any thread. On-access answers
+ * their file accesses at once: they must never wait for their own
+ * verdict.
+ */
+int vg_pool_owns_pid(vg_pool *p, pid_t pid);
+
+/*
+ * Called on the pool thread each time a generation starts serving
+ * (the first and every successful reload), before vg_pool_reload's
+ * waiters return. It must not block. On-access flushes its ignore
+ * marks here, so a file cached clean under the old signatures is
+ * scanned again by the new ones. NULL removes the hook.
+ */
+typedef void (*vg_pool_gen_hook)(unsigned generation, void *ud);
+void vg_pool_set_generation_hook(vg_pool *p, vg_pool_gen_hook fn, void *ud);
 
 /* Liveness of the pool thread, for the systemd watchdog: a counter the
  * thread bumps at least once a second. */

@@ -34,6 +34,7 @@
 static const vg_service *const services[] = {
 	&vg_service_control,
 	&vg_service_clamd,
+	&vg_service_onaccess,
 };
 #define NSERVICES (sizeof services / sizeof services[0])
 

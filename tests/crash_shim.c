@@ -1,8 +1,10 @@
 /*
- * crash_shim.c - test only (LD_PRELOAD into vigild): wraps vigil_scan_fd
- * and calls abort() when the object holds the marker
- * VIGIL-TEST-CRASH-MARKER, as a library crashing on a hostile file
- * would. Never installed.
+ * crash_shim.c - test only (LD_PRELOAD into vigild), never installed.
+ * It wraps vigil_scan_fd as a library misbehaving on a hostile file
+ * would: abort() when the object holds VIGIL-TEST-CRASH-MARKER, a
+ * 3-second stall when it holds VIGIL-TEST-HANG-MARKER. It also wraps
+ * readlink so that resolving a path holding VIGIL-TEST-STALL sleeps for
+ * a minute: a stall of vigild's on-access event loop, for its watchdog.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -24,9 +26,25 @@ vigil_error vigil_scan_fd(vigil_scanner *scanner, int fd, const char *name,
 		buf[n] = 0;
 		if (memmem(buf, (size_t)n, "VIGIL-TEST-CRASH-MARKER", 23))
 			abort();
+		if (memmem(buf, (size_t)n, "VIGIL-TEST-HANG-MARKER", 22))
+			sleep(3);
 	}
 	if (!real)
 		real = (vigil_error (*)(vigil_scanner *, int, const char *,
 		                        vigil_result **))dlsym(RTLD_NEXT, "vigil_scan_fd");
 	return real(scanner, fd, name, out);
+}
+
+ssize_t readlink(const char *restrict path, char *restrict buf, size_t len)
+{
+	static ssize_t (*real)(const char *restrict, char *restrict, size_t);
+	ssize_t n;
+
+	if (!real)
+		real = (ssize_t (*)(const char *restrict, char *restrict, size_t))
+		       dlsym(RTLD_NEXT, "readlink");
+	n = real(path, buf, len);
+	if (n > 0 && memmem(buf, (size_t)n, "VIGIL-TEST-STALL", 16))
+		sleep(60);
+	return n;
 }

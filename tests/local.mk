@@ -86,3 +86,10 @@ tests_check_quarantine_CFLAGS = $(VG_TEST_CFLAGS)
 tests_check_quarantine_LDFLAGS = -static
 tests_check_quarantine_LDADD = $(VG_TEST_LIBS)
 endif
+
+# on-access scanning through real fanotify, each test in its own mount
+# namespace on a private tmpfs (skipped where fanotify is not allowed)
+VG_ONACCESS_TESTS = tests/onaccess_block.py tests/onaccess_deadline.py \
+	tests/onaccess_fallback.py
+TESTS += $(VG_ONACCESS_TESTS)
+EXTRA_DIST += $(VG_ONACCESS_TESTS) tests/onaccess_harness.py

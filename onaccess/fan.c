@@ -1,0 +1,804 @@
+/*
+ * fan.c - on-access scanning: the fanotify service of vigild.
+ *
+ * One event thread owns the fanotify group. For each event it answers
+ * at once what needs no scan (vigild's own processes, files outside the
+ * watched trees or excluded, opens outside the prevention paths), and
+ * hands the rest to the scan pool through the event's own descriptor (a
+ * dup; the file is never reopened by path). The pool's callback answers
+ * the kernel, logs, and places the ignore mark that makes the next open
+ * of the unchanged clean file cost no event at all.
+ *
+ * Bounds: every permission event is answered by OnAccessDeadline (the
+ * event thread answers overdue ones by OnAccessDeadlineAction whatever
+ * the pool does; the real result is logged when it lands); the events
+ * held at once are bounded (slots: MaxQueue + twice the workers), an
+ * event past that is answered at once by the same policy; a watchdog
+ * thread makes vigild exit when the event thread stops making progress,
+ * and the kernel then allows every waiting process.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/fanotify.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "onaccess/daemon.h"
+#include "onaccess/fan.h"
+#include "onaccess/log.h"
+#include "vigil/vigil.h"
+
+/* Files that crashed or hung a worker, remembered so that the next
+ * access is denied at once instead of killing another worker. */
+#define CRASH_MEMORY 64
+/* The event thread wakes at least this often (ms), for deadlines and
+ * the watchdog. */
+#define TICK_MS 250
+
+typedef struct fan_slot {
+	struct fan_slot *next, *prev; /* free list, or the pending permission list */
+	int used;
+	int fd;          /* the event's descriptor: answers name it */
+	fan_kind kind;
+	int perm;        /* the kernel waits for our answer */
+	int answered;
+	int deadline_allow; /* how the deadline answered (when it did) */
+	int rescanned;   /* scanned again after a change since its event */
+	pid_t pid;
+	int64_t t0_us;   /* when the event was read */
+	unsigned epoch;  /* ignore-mark epoch at submit */
+	struct stat st;  /* the file when its event came */
+	char *path;
+} fan_slot;
+
+typedef struct crash_entry {
+	dev_t dev;
+	ino_t ino;
+	struct timespec mtim;
+	off_t size;
+	int used;
+} crash_entry;
+
+static struct {
+	vg_daemon *d;
+	fan_kernel k;
+	fan_policy pol;
+	fan_stats *st;
+	pthread_mutex_t mu;
+	pthread_t thread, wd_thread;
+	int running;
+	atomic_int stop;
+	int wakefd;
+	fan_slot *slots;
+	unsigned nslots;
+	fan_slot *free_list;
+	fan_slot pending; /* list head: permission events in arrival order */
+	unsigned epoch;
+	uint64_t deadline_us;
+	uint64_t watchdog_us;
+	int deadline_allow, deny_on_error, action_deny, scan_on_open;
+	uint64_t max_size;
+	atomic_uint_fast64_t beat;
+	atomic_int_fast64_t beat_at_us;
+	crash_entry crashes[CRASH_MEMORY];
+	unsigned crash_next;
+	vg_reply scratch; /* the event thread's own replies */
+} fan = { .mu = PTHREAD_MUTEX_INITIALIZER, .wakefd = -1, .k = { .fd = -1 } };
+
+static int64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* --- the pending permission list (under mu) ------------------------ */
+
+static void pending_push(fan_slot *s)
+{
+	s->prev = fan.pending.prev;
+	s->next = &fan.pending;
+	fan.pending.prev->next = s;
+	fan.pending.prev = s;
+}
+
+static void pending_unlink(fan_slot *s)
+{
+	if (!s->next)
+		return;
+	s->prev->next = s->next;
+	s->next->prev = s->prev;
+	s->next = s->prev = NULL;
+}
+
+static fan_slot *slot_get(void)
+{
+	fan_slot *s = fan.free_list;
+	fan_counters *c = fan_stats_counters(fan.st);
+
+	if (!s)
+		return NULL;
+	fan.free_list = s->next;
+	memset(s, 0, sizeof *s);
+	s->used = 1;
+	s->fd = -1;
+	if (++c->pending > c->pending_high)
+		c->pending_high = c->pending;
+	return s;
+}
+
+static void slot_put(fan_slot *s)
+{
+	pending_unlink(s);
+	if (s->fd >= 0)
+		close(s->fd);
+	free(s->path);
+	s->path = NULL;
+	s->used = 0;
+	s->next = fan.free_list;
+	fan.free_list = s;
+	fan_stats_counters(fan.st)->pending--;
+}
+
+/* --- answers ----------------------------------------------------------- */
+
+/* Answers a permission event by its descriptor. Under mu. */
+static void respond(int fd, int allow, int64_t t0_us)
+{
+	struct fanotify_response r = { .fd = fd, .response = allow ? FAN_ALLOW : FAN_DENY };
+
+	if (fan.k.fd >= 0 && write(fan.k.fd, &r, sizeof r) != sizeof r && errno != ENOENT)
+		vg_log(VG_LOG_ERR, "on-access: answering the kernel: %s", strerror(errno));
+	fan_stats_answer(fan.st, (uint64_t)(now_us() - t0_us), allow, fan.deadline_us);
+}
+
+static void slot_answer(fan_slot *s, int allow)
+{
+	if (!s->perm || s->answered)
+		return;
+	s->answered = 1;
+	pending_unlink(s);
+	respond(s->fd, allow, s->t0_us);
+}
+
+/* Answers the permission events whose deadline passed; returns ms to
+ * the next deadline (at most TICK_MS). Under mu. */
+static int run_deadlines(void)
+{
+	int64_t now = now_us();
+	fan_counters *c = fan_stats_counters(fan.st);
+
+	while (fan.pending.next != &fan.pending) {
+		fan_slot *s = fan.pending.next;
+		int64_t due = s->t0_us + (int64_t)fan.deadline_us;
+		if (due > now) {
+			int64_t ms = (due - now + 999) / 1000;
+			return ms < TICK_MS ? (int)ms : TICK_MS;
+		}
+		c->deadline_answers++;
+		s->deadline_allow = fan.deadline_allow;
+		slot_answer(s, fan.deadline_allow);
+		vg_log(VG_LOG_WARNING, "on-access: %s of %s by pid %d: no verdict after "
+		       "OnAccessDeadline, %s (the result is logged when it comes)",
+		       fan_kind_name(s->kind), s->path, (int)s->pid,
+		       fan.deadline_allow ? "allowed" : "denied");
+	}
+	return TICK_MS;
+}
+
+/* --- crash memory (under mu) ---------------------------------------- */
+
+static int crash_known(const struct stat *st)
+{
+	for (unsigned i = 0; i < CRASH_MEMORY; i++) {
+		const crash_entry *e = &fan.crashes[i];
+		if (e->used && e->dev == st->st_dev && e->ino == st->st_ino &&
+		    e->size == st->st_size && e->mtim.tv_sec == st->st_mtim.tv_sec &&
+		    e->mtim.tv_nsec == st->st_mtim.tv_nsec)
+			return 1;
+	}
+	return 0;
+}
+
+static void crash_remember(const struct stat *st)
+{
+	crash_entry *e = &fan.crashes[fan.crash_next++ % CRASH_MEMORY];
+	*e = (crash_entry){ st->st_dev, st->st_ino, st->st_mtim, st->st_size, 1 };
+}
+
+/* --- logging ---------------------------------------------------------- */
+
+static const char *first_finding(const vg_reply *r)
+{
+	for (size_t i = 0; i < r->nfindings; i++)
+		if (r->findings[i].verdict >= VIGIL_SUSPICIOUS)
+			return r->findings[i].name;
+	return r->nfindings ? r->findings[0].name : "";
+}
+
+/* The detection event: the finding fields plus who did what. */
+static void log_event(const char *path, const vg_reply *r, pid_t pid, fan_kind kind,
+                      const char *action)
+{
+	char exe[PATH_MAX];
+	uid_t uid = fan_proc_uid(pid);
+	json_t *o;
+	char *text;
+
+	fan_proc_exe(pid, exe, sizeof exe);
+	o = json_pack("{s:i, s:s, s:I, s:s, s:s}", "pid", (int)pid, "exe", exe,
+	              "uid", (json_int_t)(uid == (uid_t)-1 ? -1 : (json_int_t)uid),
+	              "event", fan_kind_name(kind), "action", action);
+	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	vg_log_event("onaccess", path, r, text);
+	if (r->verdict >= VIGIL_SUSPICIOUS)
+		vg_log(VG_LOG_WARNING, "on-access: %s: %s FOUND (%s by pid %d %s, uid %d): %s",
+		       path, first_finding(r), fan_kind_name(kind), (int)pid, exe,
+		       uid == (uid_t)-1 ? -1 : (int)uid, action);
+	else
+		vg_log(VG_LOG_INFO, "on-access: %s: %s (%s by pid %d %s): %s", path,
+		       vigil_verdict_name((vigil_verdict)r->verdict), fan_kind_name(kind),
+		       (int)pid, exe, action);
+	free(text);
+}
+
+/* --- the pool's callback ---------------------------------------------- */
+
+static void job_done(const vg_reply *r, int final, void *ud)
+{
+	fan_slot *s = ud;
+	fan_counters *c;
+	int detected = 0, crashed = 0, clean = 0, deny = 0, was_answered, late = 0;
+	const char *action;
+	char *path;
+	pid_t pid;
+	fan_kind kind;
+	int64_t wall_us;
+	char exe[PATH_MAX];
+
+	if (!final)
+		return; /* the event thread keeps its own deadlines */
+	pthread_mutex_lock(&fan.mu);
+	c = fan_stats_counters(fan.st);
+	switch (r->status) {
+	case VG_REPLY_SCANNED:
+		c->scans++;
+		if (r->verdict >= VIGIL_SUSPICIOUS) {
+			detected = 1;
+			c->detected++;
+		} else if (r->verdict == VIGIL_INCOMPLETE) {
+			c->incomplete++;
+		} else {
+			clean = 1;
+			c->clean++;
+		}
+		break;
+	case VG_REPLY_CRASH:
+	case VG_REPLY_HUNG:
+		crashed = 1;
+		c->crashes++;
+		crash_remember(&s->st);
+		break;
+	case VG_REPLY_ABORTED:
+		break;
+	default:
+		c->errors++;
+		deny = fan.deny_on_error;
+		break;
+	}
+	if (detected || crashed)
+		deny = fan.action_deny;
+	was_answered = s->answered;
+	late = s->perm && was_answered;
+	if (late)
+		c->late_results++;
+	if (clean && s->epoch == fan.epoch && !s->answered) {
+		int m = fan_kernel_ignore(&fan.k, s->fd, &s->st);
+		if (m > 0)
+			c->ignore_placed++;
+		else if (m < 0)
+			c->ignore_failed++;
+		else if (fan.k.ignore_flag)
+			c->ignore_taken_back++;
+		if (m == 0 && fan.k.ignore_flag && !s->perm && !s->rescanned) {
+			/* changed since its event: often only its times (tar and
+			 * cp -p set them after the close). Scan the file as it is
+			 * now, in the background, so that it can still be cached. */
+			struct stat now;
+			int dupfd = fstat(s->fd, &now) == 0 ? fcntl(s->fd, F_DUPFD_CLOEXEC, 3) : -1;
+			vg_job_req req = { .fd = dupfd, .name = s->path };
+			s->st = now;
+			s->rescanned = 1;
+			if (dupfd >= 0 && vg_pool_submit(fan.d->pool, &req, job_done, s) == 0) {
+				c->rescans++;
+				pthread_mutex_unlock(&fan.mu);
+				return;
+			}
+		}
+	}
+	if (s->perm && !was_answered) {
+		slot_answer(s, !deny);
+		if (deny && (detected || crashed))
+			c->denied++;
+	} else if (detected || crashed) {
+		c->logged_only++;
+	}
+	if (!s->perm || late)
+		deny = 0;
+	if (late)
+		action = s->deadline_allow ? "allowed_at_deadline" : "denied_at_deadline";
+	else if (deny)
+		action = "deny";
+	else
+		action = s->perm ? "allow" : "log";
+	wall_us = now_us() - s->t0_us;
+	path = s->path;
+	s->path = NULL;
+	pid = s->pid;
+	kind = s->kind;
+	slot_put(s);
+	pthread_mutex_unlock(&fan.mu);
+
+	/* outside the lock: /proc reads and the log queue */
+	if (r->status == VG_REPLY_SCANNED || crashed) {
+		fan_proc_exe(pid, exe, sizeof exe);
+		pthread_mutex_lock(&fan.mu);
+		fan_stats_scan(fan.st, r->time_us ? r->time_us : (uint64_t)wall_us, exe, path);
+		pthread_mutex_unlock(&fan.mu);
+	}
+	if (detected || crashed || r->verdict == VIGIL_INCOMPLETE) {
+		log_event(path ? path : "", r, pid, kind, action);
+	} else if (r->status == VG_REPLY_ERROR) {
+		vg_log(VG_LOG_WARNING, "on-access: %s: scan failed: %s (%s)", path, r->message,
+		       late ? action : deny ? "denied: OnAccessDenyOnError" : "allowed");
+	} else if (late) {
+		vg_log(VG_LOG_INFO, "on-access: %s: %s, %.1f s after the event (%s)", path,
+		       vigil_verdict_name((vigil_verdict)r->verdict), (double)wall_us / 1e6,
+		       action);
+	} else if (clean) {
+		vg_log(VG_LOG_DEBUG, "on-access: %s: CLEAN (%s by pid %d)", path,
+		       fan_kind_name(kind), (int)pid);
+	}
+	free(path);
+}
+
+/* --- events ------------------------------------------------------------ */
+
+static void quick(fan_quick why, int perm, int fd, int allow, int64_t t0)
+{
+	pthread_mutex_lock(&fan.mu);
+	fan_stats_quick(fan.st, why);
+	if (perm)
+		respond(fd, allow, t0);
+	pthread_mutex_unlock(&fan.mu);
+	close(fd);
+}
+
+static fan_kind kind_of(uint64_t mask, int *perm)
+{
+	*perm = 1;
+	if (mask & FAN_OPEN_EXEC_PERM)
+		return FAN_KIND_EXEC;
+	if (mask & FAN_OPEN_PERM)
+		return FAN_KIND_OPEN_PERM;
+	*perm = 0;
+	if (mask & FAN_CLOSE_WRITE)
+		return FAN_KIND_CLOSE_WRITE;
+	if (mask & FAN_OPEN)
+		return FAN_KIND_OPEN;
+	return FAN_KIND_COUNT;
+}
+
+/* A file over OnAccessMaxFileSize: allowed unscanned, logged INCOMPLETE
+ * once (an ignore mark keeps it quiet until it changes). */
+static void too_large(int fd, const char *path, const struct stat *st, pid_t pid,
+                      fan_kind kind, int perm, int64_t t0)
+{
+	vg_reply *r = &fan.scratch;
+	char detail[96];
+
+	vg_reply_init(r, 0, VG_REPLY_SCANNED);
+	r->verdict = VIGIL_INCOMPLETE;
+	r->size = (uint64_t)st->st_size;
+	r->type = "";
+	snprintf(detail, sizeof detail, "%lld bytes, over OnAccessMaxFileSize %llu",
+	         (long long)st->st_size, (unsigned long long)fan.max_size);
+	vg_reply_add_finding(r, "onaccess", "Heuristics.Limits.Exceeded.OnAccessMaxFileSize",
+	                     "", VIGIL_INCOMPLETE, 0, detail);
+	pthread_mutex_lock(&fan.mu);
+	fan_stats_quick(fan.st, FAN_Q_TOO_LARGE);
+	if (fan_kernel_ignore(&fan.k, fd, st) > 0)
+		fan_stats_counters(fan.st)->ignore_placed++;
+	if (perm)
+		respond(fd, 1, t0);
+	pthread_mutex_unlock(&fan.mu);
+	close(fd);
+	log_event(path, r, pid, kind, perm ? "allow" : "log");
+}
+
+static void handle_event(const struct fanotify_event_metadata *m)
+{
+	int64_t t0 = now_us();
+	int perm, fd = m->fd, dupfd;
+	fan_kind kind;
+	struct stat st;
+	char link[64], path[PATH_MAX];
+	ssize_t n;
+	const char *why;
+	fan_slot *s;
+	vg_job_req req = { 0 };
+
+	if (m->mask & FAN_Q_OVERFLOW) {
+		pthread_mutex_lock(&fan.mu);
+		fan_stats_counters(fan.st)->overflows++;
+		pthread_mutex_unlock(&fan.mu);
+		vg_log(VG_LOG_WARNING, "on-access: the kernel's event queue overflowed: "
+		       "some close-write or open notifications were lost");
+		return;
+	}
+	if (fd < 0)
+		return;
+	kind = kind_of(m->mask, &perm);
+	if (kind == FAN_KIND_COUNT) {
+		close(fd);
+		return;
+	}
+	pthread_mutex_lock(&fan.mu);
+	fan_stats_event(fan.st, kind);
+	pthread_mutex_unlock(&fan.mu);
+	/* vigild's own accesses first: they must never wait for us */
+	if (fan_is_own(fan.d->pool, m->pid)) {
+		quick(FAN_Q_SELF, perm, fd, 1, t0);
+		return;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		quick(FAN_Q_NOT_FILE, perm, fd, 1, t0);
+		return;
+	}
+	/* an empty file holds nothing to scan: this is how every file
+	 * being created is first opened (tar, cp, compilers) */
+	if (st.st_size == 0) {
+		quick(FAN_Q_EMPTY, perm, fd, 1, t0);
+		return;
+	}
+	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+	n = readlink(link, path, sizeof path - 1);
+	path[n > 0 ? n : 0] = 0;
+	if (!fan_policy_in_scope(&fan.pol, path, st.st_dev)) {
+		quick(FAN_Q_SCOPE, perm, fd, 1, t0);
+		return;
+	}
+	if ((why = fan_policy_excluded(&fan.pol, path, m->pid))) {
+		quick(FAN_Q_EXCLUDED, perm, fd, 1, t0);
+		return;
+	}
+	if (kind == FAN_KIND_OPEN_PERM && !fan_policy_prevents(&fan.pol, path)) {
+		/* outside the prevention paths an open never waits; it may
+		 * still be scanned, as an open notification */
+		pthread_mutex_lock(&fan.mu);
+		fan_stats_quick(fan.st, FAN_Q_NOT_PREVENT);
+		respond(fd, 1, t0);
+		pthread_mutex_unlock(&fan.mu);
+		if (!fan.scan_on_open) {
+			close(fd);
+			return;
+		}
+		kind = FAN_KIND_OPEN;
+		perm = 0;
+	}
+	pthread_mutex_lock(&fan.mu);
+	if (crash_known(&st)) {
+		fan_stats_quick(fan.st, FAN_Q_KNOWN_CRASH);
+		if (perm)
+			respond(fd, !fan.action_deny, t0);
+		pthread_mutex_unlock(&fan.mu);
+		close(fd);
+		vg_log(VG_LOG_WARNING, "on-access: %s of %s by pid %d: this file crashed a "
+		       "scan worker (Heuristics.ScannerCrash): %s", fan_kind_name(kind), path,
+		       (int)m->pid, perm && fan.action_deny ? "denied" : "logged");
+		return;
+	}
+	pthread_mutex_unlock(&fan.mu);
+	if (fan.max_size && (uint64_t)st.st_size > fan.max_size) {
+		too_large(fd, path, &st, m->pid, kind, perm, t0);
+		return;
+	}
+
+	pthread_mutex_lock(&fan.mu);
+	s = slot_get();
+	if (!s) {
+		fan_counters *c = fan_stats_counters(fan.st);
+		if (perm) {
+			c->queue_full_answers++;
+			respond(fd, fan.deadline_allow, t0);
+		} else {
+			c->dropped_notifications++;
+		}
+		pthread_mutex_unlock(&fan.mu);
+		close(fd);
+		return;
+	}
+	s->fd = fd;
+	s->kind = kind;
+	s->perm = perm;
+	s->pid = m->pid;
+	s->t0_us = t0;
+	s->epoch = fan.epoch;
+	s->st = st;
+	s->path = strdup(path);
+	if (perm)
+		pending_push(s);
+	pthread_mutex_unlock(&fan.mu);
+
+	/* the pool gets its own descriptor: ours names the event until it
+	 * is answered, and carries the ignore mark */
+	dupfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	req.fd = dupfd;
+	req.name = path;
+	if (dupfd < 0 || vg_pool_submit(fan.d->pool, &req, job_done, s) != 0) {
+		int e = errno;
+		pthread_mutex_lock(&fan.mu);
+		if (perm) {
+			fan_stats_counters(fan.st)->queue_full_answers++;
+			slot_answer(s, fan.deadline_allow);
+		} else {
+			fan_stats_counters(fan.st)->dropped_notifications++;
+		}
+		slot_put(s);
+		pthread_mutex_unlock(&fan.mu);
+		if (e != EAGAIN)
+			vg_log(VG_LOG_WARNING, "on-access: cannot queue %s: %s", path, strerror(e));
+	}
+}
+
+static void *event_thread(void *arg)
+{
+	static uint8_t buf[64 * 1024] __attribute__((aligned(8)));
+	(void)arg;
+
+	while (!atomic_load(&fan.stop)) {
+		struct pollfd p[2] = { { fan.k.fd, POLLIN, 0 }, { fan.wakefd, POLLIN, 0 } };
+		int timeout;
+
+		atomic_fetch_add(&fan.beat, 1);
+		atomic_store(&fan.beat_at_us, now_us());
+		pthread_mutex_lock(&fan.mu);
+		timeout = run_deadlines();
+		pthread_mutex_unlock(&fan.mu);
+		if (poll(p, 2, timeout) < 0 && errno != EINTR)
+			break;
+		if (p[1].revents)
+			break;
+		if (!(p[0].revents & POLLIN))
+			continue;
+		/* a bounded batch, then deadlines and the heartbeat again */
+		for (int round = 0; round < 16; round++) {
+			ssize_t len = read(fan.k.fd, buf, sizeof buf);
+			const struct fanotify_event_metadata *m = (const void *)buf;
+			if (len <= 0)
+				break;
+			for (; FAN_EVENT_OK(m, len); m = FAN_EVENT_NEXT(m, len)) {
+				if (m->vers != FANOTIFY_METADATA_VERSION) {
+					vg_log(VG_LOG_ERR, "on-access: fanotify metadata version %u, "
+					       "expected %u", m->vers, FANOTIFY_METADATA_VERSION);
+					if (m->fd >= 0)
+						close(m->fd);
+					continue;
+				}
+				handle_event(m);
+			}
+		}
+	}
+	return NULL;
+}
+
+/* Makes vigild exit when the event thread stops making progress: the
+ * kernel then allows every waiting process, and systemd restarts us. */
+static void *watchdog_thread(void *arg)
+{
+	(void)arg;
+	while (!atomic_load(&fan.stop)) {
+		int64_t idle = now_us() - atomic_load(&fan.beat_at_us);
+		if (idle > (int64_t)fan.watchdog_us) {
+			static const char msg[] = "vigild: on-access event loop stalled past "
+			                          "OnAccessDeadline + 1 s: exiting so that the "
+			                          "kernel releases every waiting process\n";
+			/* if stderr blocks, SIGALRM's default action ends us */
+			alarm(1);
+			if (write(2, msg, sizeof msg - 1) < 0) {
+				/* exiting anyway */
+			}
+			_exit(70);
+		}
+		usleep(100000);
+	}
+	return NULL;
+}
+
+/* The pool serves new signatures: verdicts cached in the kernel are
+ * for the old ones. */
+static void generation_changed(unsigned generation, void *ud)
+{
+	(void)ud;
+	pthread_mutex_lock(&fan.mu);
+	fan.epoch++;
+	if (fan.k.ignore_flag) {
+		if (fan_kernel_flush(&fan.k) == 0)
+			fan_stats_counters(fan.st)->flushes++;
+		else
+			vg_log(VG_LOG_ERR, "on-access: flushing ignore marks: %s", strerror(errno));
+	}
+	pthread_mutex_unlock(&fan.mu);
+	vg_log(VG_LOG_INFO, "on-access: signature generation %u: kernel verdict cache "
+	       "flushed", generation);
+}
+
+/* --- the service --------------------------------------------------------- */
+
+static int fan_start(vg_daemon *d, char *err, size_t errlen)
+{
+	const vg_config *cfg = d->cfg;
+	int exec_only = vg_conf_bool(cfg, VG_CONF_OA_EXEC_ONLY);
+	int prevent_any;
+	unsigned workers;
+	vg_pool_stats ps;
+
+	if (!vg_conf_list_count(cfg, VG_CONF_OA_INCLUDE_PATH) &&
+	    !vg_conf_list_count(cfg, VG_CONF_OA_MOUNT_PATH))
+		return 0;
+	fan.d = d;
+	fan.deadline_us = vg_conf_num(cfg, VG_CONF_OA_DEADLINE) * 1000;
+	fan.watchdog_us = fan.deadline_us + 1000000;
+	fan.deadline_allow = !strcmp(vg_conf_str(cfg, VG_CONF_OA_DEADLINE_ACTION), "allow");
+	fan.deny_on_error = vg_conf_bool(cfg, VG_CONF_OA_DENY_ON_ERROR);
+	fan.action_deny = !strcmp(vg_conf_str(cfg, VG_CONF_OA_ACTION), "deny");
+	fan.scan_on_open = vg_conf_bool(cfg, VG_CONF_OA_SCAN_ON_OPEN) && !exec_only;
+	fan.max_size = vg_conf_num(cfg, VG_CONF_OA_MAX_FILE_SIZE);
+	if (fan_policy_init(&fan.pol, cfg, err, errlen) != 0)
+		return -1;
+	prevent_any = !exec_only && (fan.pol.prevent_all || fan.pol.nprevent);
+	if (!(fan.st = fan_stats_new())) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (fan_kernel_open(&fan.k, vg_conf_bool(cfg, VG_CONF_OA_IGNORE_MARKS), err,
+	                    errlen) != 0)
+		return -1;
+	fan.k.mask = 0;
+	if (vg_conf_bool(cfg, VG_CONF_OA_BLOCK_EXEC))
+		fan.k.mask |= FAN_OPEN_EXEC_PERM;
+	if (prevent_any)
+		fan.k.mask |= FAN_OPEN_PERM;
+	else if (fan.scan_on_open)
+		fan.k.mask |= FAN_OPEN;
+	if (!exec_only && vg_conf_bool(cfg, VG_CONF_OA_SCAN_ON_CLOSE))
+		fan.k.mask |= FAN_CLOSE_WRITE;
+	if (!fan.k.mask) {
+		snprintf(err, errlen, "on-access watches paths but intercepts nothing "
+		         "(OnAccessBlockExec, OnAccessPrevention, OnAccessScanOnOpen and "
+		         "OnAccessScanOnClose are all off)");
+		return -1;
+	}
+	fan.k.ignore_mask = FAN_OPEN_PERM | FAN_OPEN_EXEC_PERM | FAN_OPEN;
+
+	/* slots bound the descriptors we hold: the queue plus what the
+	 * workers of two generations (a reload) have in flight */
+	vg_pool_get_stats(d->pool, &ps);
+	workers = ps.workers ? ps.workers : 1;
+	fan.nslots = (unsigned)vg_conf_num(cfg, VG_CONF_MAX_QUEUE) + 2 * workers;
+	if (!(fan.slots = calloc(fan.nslots, sizeof *fan.slots))) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (unsigned i = 0; i < fan.nslots; i++) {
+		fan.slots[i].next = fan.free_list;
+		fan.free_list = &fan.slots[i];
+	}
+	fan.pending.next = fan.pending.prev = &fan.pending;
+	if ((fan.wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
+		snprintf(err, errlen, "eventfd: %s", strerror(errno));
+		return -1;
+	}
+	vg_pool_set_generation_hook(d->pool, generation_changed, NULL);
+	if (fan_kernel_mark(&fan.k, cfg, err, errlen) != 0)
+		return -1;
+	atomic_store(&fan.beat_at_us, now_us());
+	if (pthread_create(&fan.thread, NULL, event_thread, NULL) != 0 ||
+	    pthread_create(&fan.wd_thread, NULL, watchdog_thread, NULL) != 0) {
+		snprintf(err, errlen, "on-access threads: %s", strerror(errno));
+		return -1;
+	}
+	fan.running = 1;
+	vg_log(VG_LOG_INFO, "on-access: exec %s, open %s, close-write %s; deadline %.3f s "
+	       "(then %s); ignore marks %s",
+	       fan.k.mask & FAN_OPEN_EXEC_PERM ? "blocked until scanned" : "not watched",
+	       fan.k.mask & FAN_OPEN_PERM ? (fan.pol.prevent_all ? "blocked until scanned"
+	                                     : "blocked in the prevention paths")
+	       : fan.k.mask & FAN_OPEN ? "scanned, not blocked" : "not watched",
+	       fan.k.mask & FAN_CLOSE_WRITE ? "scanned" : "not watched",
+	       (double)fan.deadline_us / 1e6, fan.deadline_allow ? "allow" : "deny",
+	       !fan.k.ignore_flag ? "off"
+	       : fan.k.ignore_flag == FAN_MARK_IGNORE ? "FAN_MARK_IGNORE, evictable"
+	                                              : "FAN_MARK_IGNORED_MASK, evictable");
+	return 0;
+}
+
+static void fan_stop(void)
+{
+	uint64_t one = 1;
+
+	if (fan.d)
+		vg_pool_set_generation_hook(fan.d->pool, NULL, NULL);
+	if (fan.running) {
+		atomic_store(&fan.stop, 1);
+		if (write(fan.wakefd, &one, sizeof one) < 0) {
+			/* the thread wakes within TICK_MS anyway */
+		}
+		pthread_join(fan.thread, NULL);
+		pthread_join(fan.wd_thread, NULL);
+		fan.running = 0;
+	}
+	pthread_mutex_lock(&fan.mu);
+	/* closing the group allows every event still waiting; the pool's
+	 * late callbacks then only close their descriptors and log */
+	fan_kernel_close(&fan.k);
+	pthread_mutex_unlock(&fan.mu);
+	if (fan.wakefd >= 0)
+		close(fan.wakefd);
+	fan.wakefd = -1;
+	fan_policy_free(&fan.pol);
+	/* the slots and the counters stay: jobs still queued in the pool
+	 * point at them until vg_pool_stop answers them */
+}
+
+static void fan_stats_cb(json_t *o)
+{
+	json_t *oa;
+	long live;
+
+	if (!fan.st)
+		return;
+	oa = json_object();
+	pthread_mutex_lock(&fan.mu);
+	fan_stats_json(fan.st, oa);
+	{
+		json_t *marks = json_array();
+		for (unsigned i = 0; i < fan.k.nmarks; i++)
+			json_array_append_new(marks, json_pack("{s:s, s:s}", "path",
+				fan.k.marks[i].path, "type",
+				fan.k.marks[i].filesystem ? "filesystem" : "mount"));
+		json_object_set_new(oa, "watched", marks);
+	}
+	json_object_set_new(oa, "ignore_mark_flag", json_string(
+		!fan.k.ignore_flag ? "off" : fan.k.ignore_flag == FAN_MARK_IGNORE
+		? "FAN_MARK_IGNORE" : "FAN_MARK_IGNORED_MASK"));
+	json_object_set_new(oa, "slots", json_integer(fan.nslots));
+	live = fan_kernel_live_ignores(&fan.k);
+	pthread_mutex_unlock(&fan.mu);
+	json_object_set_new(json_object_get(oa, "ignore_marks"), "live", json_integer(live));
+	json_object_set_new(o, "onaccess", oa);
+}
+
+static uint64_t fan_heartbeat(void)
+{
+	static uint64_t idle;
+	/* not watching anything: nothing can stall */
+	return fan.running ? atomic_load(&fan.beat) : ++idle;
+}
+
+const vg_service vg_service_onaccess = {
+	"on-access", fan_start, fan_stop, fan_stats_cb, fan_heartbeat,
+};
