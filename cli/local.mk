@@ -5,5 +5,6 @@ vigil_SOURCES = cli/main.c cli/cli.h cli/parse.c \
 	cli/scan_cmd.c cli/sig_cmd.c \
 	cli/walk.c cli/walk.h cli/queue.c cli/queue.h \
 	cli/exclude.c cli/exclude.h cli/output.c cli/output.h \
-	cli/progress.c cli/progress.h cli/ml_cmd.c cli/ml_cmd.h
+	cli/progress.c cli/progress.h cli/ml_cmd.c cli/ml_cmd.h \
+	cli/bundle_cmd.c cli/bundle_cmd.h
 vigil_LDADD = libvigil.la $(PCRE2_LIBS) $(JANSSON_LIBS) -lm

@@ -30,6 +30,7 @@ typedef struct scan_opts {
 	const char **databases;
 	int ndatabases;
 	int no_default_signatures;
+	const char *trust_dir;  /* NULL: the library's default */
 	int jobs;
 	uint64_t limits[VIGIL_LIMIT_COUNT];
 	int limit_set[VIGIL_LIMIT_COUNT];
@@ -58,6 +59,9 @@ static void usage(FILE *f)
 "  -d, --database=FILE|DIR   load signatures from FILE, or from every\n"
 "                            signature file in DIR (repeatable)\n"
 "      --no-default-signatures  leave out the built-in test signatures\n"
+"      --trust=DIR           accept bundles (.vgb) signed by a key in DIR\n"
+"                            (default: the trust store built in)\n"
+"      --allow-unsigned      load unsigned bundles too (development only)\n"
 "\n"
 "Walking:\n"
 "  -r, --recursive           accepted for clamscan users: always on\n"
@@ -109,7 +113,8 @@ static int usage_error(const char *fmt, const char *arg)
 enum {
 	OPT_NO_DEFAULT_SIGS = 256, OPT_EXCLUDE, OPT_FOLLOW, OPT_JSON,
 	OPT_NO_PROGRESS, OPT_NO_SUMMARY, OPT_NO_UNPACK, OPT_NO_ML,
-	OPT_ENCRYPTED, OPT_LIMIT_BASE = 512  /* + vigil_limit */
+	OPT_ENCRYPTED, OPT_TRUST, OPT_ALLOW_UNSIGNED,
+	OPT_LIMIT_BASE = 512  /* + vigil_limit */
 };
 
 /* How each limit's flag is parsed: seconds convert to milliseconds. */
@@ -133,6 +138,8 @@ static const limit_parser limit_parsers[VIGIL_LIMIT_COUNT] = {
 static const struct option long_options[] = {
 	{ "database", required_argument, NULL, 'd' },
 	{ "no-default-signatures", no_argument, NULL, OPT_NO_DEFAULT_SIGS },
+	{ "trust", required_argument, NULL, OPT_TRUST },
+	{ "allow-unsigned", no_argument, NULL, OPT_ALLOW_UNSIGNED },
 	{ "recursive", no_argument, NULL, 'r' },
 	{ "exclude", required_argument, NULL, OPT_EXCLUDE },
 	{ "follow-symlinks", no_argument, NULL, OPT_FOLLOW },
@@ -183,6 +190,10 @@ static int parse_options(int argc, char **argv, scan_opts *so)
 			so->databases[so->ndatabases++] = optarg;
 			break;
 		case OPT_NO_DEFAULT_SIGS: so->no_default_signatures = 1; break;
+		case OPT_TRUST: so->trust_dir = optarg; break;
+		case OPT_ALLOW_UNSIGNED:
+			so->options[VIGIL_OPT_ALLOW_UNSIGNED] = 1;
+			break;
 		case 'r': break;
 		case OPT_EXCLUDE:
 			if (vg_exclude_add(so->exclude, optarg, errbuf, sizeof errbuf) != 0)
@@ -249,6 +260,9 @@ static vigil_engine *make_engine(const scan_opts *so)
 		if (so->options[i] &&
 		    (err = vigil_engine_set_option(e, (vigil_option)i, 1)))
 			goto fail;
+	if (so->trust_dir &&
+	    (err = vigil_engine_set_trust_dir(e, so->trust_dir)) != VIGIL_OK)
+		goto fail;
 	for (int i = 0; i < so->ndatabases; i++)
 		if ((err = vigil_engine_load(e, so->databases[i])) != VIGIL_OK)
 			goto fail;

@@ -25,6 +25,8 @@ static const char *const messages[VIGIL_ERROR_COUNT] = {
 	[VIGIL_ENOTREG] = "not a regular file",
 	[VIGIL_EMODEL] = "malformed or mismatched model",
 	[VIGIL_EINTERNAL] = "internal error",
+	[VIGIL_ESIGNATURE] = "bundle signature missing, bad or not trusted",
+	[VIGIL_EROLLBACK] = "bundle older than the version in use",
 };
 
 const char *vigil_strerror(vigil_error err)

@@ -12,6 +12,14 @@
 #include "config.h"
 
 #include <clamav.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/bundle.h"
 
 #include "unpackers/clamav.h"
 #include "unpackers/unpack.h"
@@ -33,7 +41,36 @@ static vg_clamav **state_of(vigil_engine *e)
 	return (vg_clamav **)&e->stage_state[VG_STAGE_clamav];
 }
 
-static vigil_error clamav_load(vigil_engine *e, const char *path)
+/* Remembers a database loaded, for vigil_engine_save_bundle. */
+static vigil_error remember(vg_clamav *c, const char *path,
+                            const uint8_t *data, size_t size, uint64_t sigs)
+{
+	const char *base = strrchr(path, '/');
+	vg_clamav_db *nd = realloc(c->db, (c->dbs + 1) * sizeof *nd);
+
+	if (!nd)
+		return VIGIL_ENOMEM;
+	c->db = nd;
+	nd += c->dbs;
+	memset(nd, 0, sizeof *nd);
+	nd->name = strdup(base ? base + 1 : path);
+	nd->path = data ? NULL : strdup(path);
+	nd->data = data;
+	nd->size = size;
+	nd->sigs = sigs;
+	if (!nd->name || (!data && !nd->path)) {
+		free(nd->name);
+		free(nd->path);
+		return VIGIL_ENOMEM;
+	}
+	c->dbs++;
+	return VIGIL_OK;
+}
+
+/* Loads one database file; what names it in messages, data (when not
+ * NULL) is where its bytes live for good (a bundle's mapping). */
+static vigil_error load_db(vigil_engine *e, const char *path, const char *what,
+                           const uint8_t *data, size_t size)
 {
 	vg_clamav **c = state_of(e);
 	unsigned int signo = 0;
@@ -41,14 +78,116 @@ static vigil_error clamav_load(vigil_engine *e, const char *path)
 	cl_error_t r;
 
 	if (!*c && (err = vg_clamav_new(c)) != VIGIL_OK)
-		return vg_engine_fail(e, err, "%s: libclamav cannot start", path);
+		return vg_engine_fail(e, err, "%s: libclamav cannot start", what);
 	r = cl_load(path, (*c)->cl, &signo, CL_DB_STDOPT);
 	if (r != CL_SUCCESS)
 		return vg_engine_fail(e, r == CL_EMEM ? VIGIL_ENOMEM
 		                                      : VIGIL_EDATABASE,
-		                      "%s: %s", path, cl_strerror(r));
+		                      "%s: %s", what, cl_strerror(r));
 	(*c)->sigs += signo;
-	(*c)->dbs++;
+	if (remember(*c, path, data, size, signo) != VIGIL_OK)
+		return vg_engine_fail(e, VIGIL_ENOMEM, "%s: out of memory", what);
+	return VIGIL_OK;
+}
+
+static vigil_error clamav_load(vigil_engine *e, const char *path)
+{
+	return load_db(e, path, path, NULL, 0);
+}
+
+/* Writes all of data to a new file. */
+static int write_file(const char *path, const uint8_t *data, size_t n)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return -1;
+	while (n) {
+		ssize_t w = write(fd, data, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			close(fd);
+			return -1;
+		}
+		data += w;
+		n -= (size_t)w;
+	}
+	return close(fd);
+}
+
+/*
+ * libclamav loads databases from files only, and tells their type by
+ * the name: each ClamAV part is written under its name into a private
+ * directory (mode 0700, in $TMPDIR or /tmp), loaded, and removed.
+ */
+static vigil_error clamav_load_part(vigil_engine *e, const vg_bundle_part *p,
+                                    const char *bundle)
+{
+	const char *tmp = getenv("TMPDIR");
+	char dir[4096], path[4200], what[4200];
+	vigil_error err;
+
+	snprintf(what, sizeof what, "%s: part %s", bundle, p->name);
+	snprintf(dir, sizeof dir, "%s/vigil-clamav-XXXXXX",
+	         tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(dir))
+		return vg_engine_fail(e, vg_error_from_errno(errno),
+		                      "%s: cannot make a directory for libclamav: %s",
+		                      what, strerror(errno));
+	snprintf(path, sizeof path, "%s/%s", dir, p->name);
+	if (write_file(path, p->data, (size_t)p->size) != 0)
+		err = vg_engine_fail(e, vg_error_from_errno(errno), "%s: %s", what,
+		                     strerror(errno));
+	else
+		err = load_db(e, path, what, p->data, (size_t)p->size);
+	unlink(path);
+	rmdir(dir);
+	return err;
+}
+
+/* Copies a loose database file into the open part. */
+static vigil_error copy_file(vg_bundle_writer *w, const char *path)
+{
+	uint8_t buf[1 << 16];
+	vigil_error err = VIGIL_OK;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t got;
+
+	if (fd < 0)
+		return vg_error_from_errno(errno);
+	while (!err && (got = read(fd, buf, sizeof buf)) != 0) {
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			err = vg_error_from_errno(errno);
+			break;
+		}
+		err = vg_bundle_part_write(w, buf, (size_t)got);
+	}
+	close(fd);
+	return err;
+}
+
+static vigil_error clamav_save(vigil_engine *e, vg_bundle_writer *w)
+{
+	const vg_clamav *c = vg_clamav_of(e);
+	vigil_error err;
+
+	for (unsigned i = 0; c && i < c->dbs; i++) {
+		const vg_clamav_db *d = &c->db[i];
+		if ((err = vg_bundle_part_begin(w, VG_PART_CLAMAV, 0, d->name)))
+			return vg_engine_fail(e, err, "%s: %s", d->name,
+			                      err == VIGIL_EINVAL ? "name too long for "
+			                      "a bundle part" : vigil_strerror(err));
+		err = d->path ? copy_file(w, d->path)
+		              : vg_bundle_part_write(w, d->data, d->size);
+		if (!err)
+			err = vg_bundle_part_end(w, d->sigs);
+		if (err)
+			return vg_engine_fail(e, err, "%s: %s", d->path ? d->path
+			                      : d->name, vigil_strerror(err));
+	}
 	return VIGIL_OK;
 }
 
@@ -105,4 +244,6 @@ const vg_stage vg_stage_clamav = {
 	.engine_free = clamav_engine_free,
 	.scan = clamav_scan,
 	.count = clamav_count,
+	.load_part = clamav_load_part,
+	.save = clamav_save,
 };

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/bundle.h"
 #include "signatures/yara_externals.h"
 #include "signatures/yara_gate.h"
 #include "signatures/yara_rules.h"
@@ -385,35 +386,106 @@ static size_t stream_read(void *ptr, size_t size, size_t count, void *f)
 	return fread(ptr, size, count, f);
 }
 
+/* Loads compiled rules from a stream as a set; what names the source
+ * in messages. */
+static vigil_error load_stream(vigil_engine *e, vg_yara *y, YR_STREAM *stream,
+                               const char *what, int mz_only)
+{
+	YR_RULES *rules = NULL;
+	int rc = yr_rules_load_stream(stream, &rules);
+
+	switch (rc) {
+	case ERROR_SUCCESS:
+		return add_set(e, y, rules, mz_only);
+	case ERROR_INSUFFICIENT_MEMORY:
+		return vg_engine_fail(e, VIGIL_ENOMEM, "%s: out of memory", what);
+	case ERROR_UNSUPPORTED_FILE_VERSION:
+		return vg_engine_fail(e, VIGIL_EDATABASE,
+		                      "%s: compiled by another YARA version "
+		                      "(this is libyara %s); recompile with yarac",
+		                      what, YR_VERSION);
+	default:
+		return vg_engine_fail(e, VIGIL_EDATABASE,
+		                      "%s: not a compiled YARA rules file "
+		                      "(yara error %d)", what, rc);
+	}
+}
+
 vigil_error vg_yara_add_compiled(vigil_engine *e, vg_yara *y,
                                  const char *path)
 {
 	YR_STREAM stream = { .read = stream_read };
-	YR_RULES *rules = NULL;
+	vigil_error err;
 	FILE *f;
-	int rc;
 
 	if (!(f = fopen(path, "re")))
 		return vg_engine_fail(e, vg_error_from_errno(errno), "%s: %s", path,
 		                      strerror(errno));
 	stream.user_data = f;
-	rc = yr_rules_load_stream(&stream, &rules);
+	err = load_stream(e, y, &stream, path, 0);
 	fclose(f);
-	switch (rc) {
-	case ERROR_SUCCESS:
-		return add_set(e, y, rules, 0);
-	case ERROR_INSUFFICIENT_MEMORY:
-		return vg_engine_fail(e, VIGIL_ENOMEM, "%s: out of memory", path);
-	case ERROR_UNSUPPORTED_FILE_VERSION:
-		return vg_engine_fail(e, VIGIL_EDATABASE,
-		                      "%s: compiled by another YARA version "
-		                      "(this is libyara %s); recompile with yarac",
-		                      path, YR_VERSION);
-	default:
-		return vg_engine_fail(e, VIGIL_EDATABASE,
-		                      "%s: not a compiled YARA rules file "
-		                      "(yara error %d)", path, rc);
+	return err;
+}
+
+/* Bytes in memory read as a stream. */
+typedef struct mem_stream {
+	const uint8_t *data;
+	size_t size, pos;
+} mem_stream;
+
+static size_t mem_read(void *ptr, size_t size, size_t count, void *ud)
+{
+	mem_stream *m = ud;
+	size_t left = m->size - m->pos, n;
+
+	if (size == 0 || count == 0)
+		return 0;
+	n = left / size < count ? left / size : count;
+	memcpy(ptr, m->data + m->pos, n * size);
+	m->pos += n * size;
+	return n;
+}
+
+vigil_error vg_yara_add_image(vigil_engine *e, vg_yara *y,
+                              const uint8_t *data, size_t size,
+                              const char *what, int mz_only)
+{
+	mem_stream m = { data, size, 0 };
+	YR_STREAM stream = { .user_data = &m, .read = mem_read };
+
+	return load_stream(e, y, &stream, what, mz_only);
+}
+
+/* Writes into a bundle part. */
+static size_t part_write(const void *ptr, size_t size, size_t count, void *w)
+{
+	if (vg_bundle_part_write(w, ptr, size * count) != VIGIL_OK)
+		return 0;
+	return count;
+}
+
+vigil_error vg_yara_save(const vg_yara *y, vg_bundle_writer *w)
+{
+	YR_STREAM stream = { .user_data = w, .write = part_write };
+	vigil_error err;
+	char name[32];
+
+	if (!y)
+		return VIGIL_OK;
+	for (size_t i = 0; i < y->nsets; i++) {
+		const vg_yara_set *set = &y->sets[i];
+		snprintf(name, sizeof name, "rules-%zu%s", i + 1,
+		         set->mz_only ? "-mz" : "");
+		if ((err = vg_bundle_part_begin(w, VG_PART_YARA,
+		                                set->mz_only ? VG_PART_MZ_ONLY : 0,
+		                                name)))
+			return err;
+		if (yr_rules_save_stream(set->rules, &stream) != ERROR_SUCCESS)
+			return VIGIL_EIO;
+		if ((err = vg_bundle_part_end(w, set->rules->num_rules)))
+			return err;
 	}
+	return VIGIL_OK;
 }
 
 /* ------------------------------------------------------------------ */

@@ -53,6 +53,16 @@ vigil_error vg_yara_add_source(vigil_engine *e, vg_yara *y, const char *path);
 vigil_error vg_yara_add_compiled(vigil_engine *e, vg_yara *y,
                                  const char *path);
 
+/* Loads compiled rules held in memory (a bundle part) as a set; what
+ * names them in messages. */
+vigil_error vg_yara_add_image(vigil_engine *e, vg_yara *y,
+                              const uint8_t *data, size_t size,
+                              const char *what, int mz_only);
+
+/* Writes each set as a bundle part (frozen engines only). */
+struct vg_bundle_writer;
+vigil_error vg_yara_save(const vg_yara *y, struct vg_bundle_writer *w);
+
 /* Turns the sources into sets (the gated files', the rest's); sets
  * e->cache_keys_name if any set declares an external the rules could
  * read. */

@@ -26,11 +26,21 @@ struct cl_engine;
 
 /* The engine-wide libclamav state, owned by the clamav stage and kept in
  * engine->stage_state[VG_STAGE_clamav]. Read-only once frozen. */
+/* A database loaded, kept so a bundle can be written from the engine. */
+typedef struct vg_clamav_db {
+	char *name;          /* base name: its extension is its type */
+	char *path;          /* a loose file, or NULL */
+	const uint8_t *data; /* else its bytes in a mapped bundle */
+	size_t size;
+	uint64_t sigs;
+} vg_clamav_db;
+
 typedef struct vg_clamav {
 	struct cl_engine *cl;
 	uint64_t sigs;      /* ClamAV signatures loaded */
 	unsigned dbs;       /* database files loaded */
 	int compiled;
+	vg_clamav_db *db;   /* the dbs files, in loading order */
 } vg_clamav;
 
 /* The engine's libclamav state, or NULL when none was set up. */
