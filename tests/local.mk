@@ -32,6 +32,12 @@ tests_check_yara_CFLAGS = $(VG_TEST_CFLAGS)
 tests_check_yara_LDFLAGS = -static
 tests_check_yara_LDADD = $(VG_TEST_LIBS)
 
+check_PROGRAMS += tests/check_bundle
+TESTS += tests/check_bundle
+tests_check_bundle_CFLAGS = $(VG_TEST_CFLAGS)
+tests_check_bundle_LDFLAGS = -static
+tests_check_bundle_LDADD = $(VG_TEST_LIBS)
+
 check_PROGRAMS += tests/check_unpack
 TESTS += tests/check_unpack
 tests_check_unpack_CFLAGS = $(VG_TEST_CFLAGS)
