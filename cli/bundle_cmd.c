@@ -103,22 +103,27 @@ static int parse(int argc, char **argv, sig_opts *o)
 	return -1;
 }
 
-/* Opens path into a new handle; NULL after saying why. */
-static vigil_bundle *open_bundle(const char *path)
+/* Opens path into a new handle; NULL after saying why, with *errp
+ * set when errp is not NULL. */
+static vigil_bundle *open_bundle_err(const char *path, vigil_error *errp)
 {
 	vigil_bundle *b;
 	vigil_error err;
 
 	if ((err = vigil_bundle_new(&b)) != VIGIL_OK) {
 		vg_cli_warn("%s", vigil_strerror(err));
-		return NULL;
-	}
-	if (vigil_bundle_open(b, path) != VIGIL_OK) {
+	} else if ((err = vigil_bundle_open(b, path)) != VIGIL_OK) {
 		vg_cli_warn("%s", vigil_bundle_last_error(b));
 		vigil_bundle_free(b);
-		return NULL;
 	}
-	return b;
+	if (errp)
+		*errp = err;
+	return err == VIGIL_OK ? b : NULL;
+}
+
+static vigil_bundle *open_bundle(const char *path)
+{
+	return open_bundle_err(path, NULL);
 }
 
 static int sign_path(const char *path, const char *key)
@@ -238,11 +243,12 @@ static int cmd_keygen(const sig_opts *o)
 
 static int cmd_verify(const char *path, const sig_opts *o)
 {
-	vigil_bundle *b = open_bundle(path);
 	vigil_error err;
+	vigil_bundle *b = open_bundle_err(path, &err);
 
+	/* a signed bundle damaged in its layout reads as a bad signature */
 	if (!b)
-		return VG_EXIT_ERROR;
+		return err == VIGIL_ESIGNATURE ? EXIT_REFUSED : VG_EXIT_ERROR;
 	err = vigil_bundle_verify(b, o->trust);
 	if (err == VIGIL_OK)
 		err = vigil_bundle_check_parts(b);

@@ -57,6 +57,10 @@ VG_CLI_TESTS = tests/cli_scan.sh tests/cli_json.sh tests/cli_walk.sh \
 TESTS += $(VG_CLI_TESTS)
 EXTRA_DIST += $(VG_CLI_TESTS)
 
+# signature bundles: build, sign, verify, scan, refusals (issue 14)
+TESTS += tests/bundle_cli.sh
+EXTRA_DIST += tests/bundle_cli.sh
+
 # YARA: the same matches as the yara command; signature-base rules that
 # read the filename and extension externals, through `vigil scan`
 TESTS += tests/yara_vs_cli.sh tests/yara_signature_base.sh tests/yara_gate_vs_cli.sh
