@@ -195,6 +195,10 @@ typedef struct vg_bundle_map {
 /* Flags of vg_bundle_load. */
 #define VG_BUNDLE_LOAD_NO_DIGESTS 0x1 /* fuzzing: take unsigned parts
                                        * without checking their digests */
+#define VG_BUNDLE_LOAD_OWN_PARTS 0x2  /* fuzzing: skip the parts whose
+                                       * bytes go to libyara and libclamav,
+                                       * whose loaders trust their input
+                                       * (it is signed, or allowed) */
 
 /*
  * Loads a bundle file into an engine before freeze: checks it (see

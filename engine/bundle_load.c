@@ -91,6 +91,10 @@ vigil_error vg_bundle_load(vigil_engine *e, const char *path, unsigned flags)
 	vg_bundle_keep_image(&b);
 	for (uint32_t i = 0; i < b.nparts && err == VIGIL_OK; i++) {
 		const vg_stage *stage = stage_of_kind(b.parts[i].kind);
+		if ((flags & VG_BUNDLE_LOAD_OWN_PARTS) &&
+		    (b.parts[i].kind == VG_PART_YARA ||
+		     b.parts[i].kind == VG_PART_CLAMAV))
+			continue;
 		if (!stage || !stage->load_part)
 			err = vg_engine_fail(e, VIGIL_EDATABASE, "%s: part %s: no "
 			                     "stage loads kind %u", path,

@@ -51,6 +51,17 @@ fuzz_yara_gate_replay_LDFLAGS = -static
 fuzz_yara_gate_replay_LDADD = $(VG_FUZZ_LIBS)
 EXTRA_DIST += fuzz/yara_gate_fuzzer_corpus
 
+EXTRA_PROGRAMS += fuzz/bundle_fuzzer
+FUZZERS += fuzz/bundle_fuzzer$(EXEEXT)
+fuzz_bundle_fuzzer_LDFLAGS = -static $(FUZZ_FLAGS)
+fuzz_bundle_fuzzer_LDADD = $(VG_FUZZ_LIBS)
+check_PROGRAMS += fuzz/bundle_replay
+TESTS += fuzz/bundle_replay
+fuzz_bundle_replay_SOURCES = fuzz/bundle_fuzzer.c fuzz/replay_main.c
+fuzz_bundle_replay_LDFLAGS = -static
+fuzz_bundle_replay_LDADD = $(VG_FUZZ_LIBS)
+EXTRA_DIST += fuzz/bundle_fuzzer_corpus
+
 # the recursive pipeline through the unpackers (issue 3)
 
 fuzzers: $(FUZZERS)
