@@ -58,8 +58,8 @@ TESTS += $(VG_CLI_TESTS)
 EXTRA_DIST += $(VG_CLI_TESTS)
 
 # signature bundles: build, sign, verify, scan, refusals (issue 14)
-TESTS += tests/bundle_cli.sh
-EXTRA_DIST += tests/bundle_cli.sh
+TESTS += tests/bundle_cli.sh tests/update.sh
+EXTRA_DIST += tests/bundle_cli.sh tests/update.sh tests/update_mirror.py
 
 # YARA: the same matches as the yara command; signature-base rules that
 # read the filename and extension externals, through `vigil scan`
