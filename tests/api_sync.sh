@@ -4,7 +4,7 @@
 # and the library exports nothing else.
 . "$top_srcdir/tests/lib.sh"
 
-headers="$top_srcdir/include/vigil/vigil.h $top_srcdir/include/vigil/ml.h"
+headers="$top_srcdir/include/vigil/vigil.h $top_srcdir/include/vigil/ml.h $top_srcdir/include/vigil/bundle.h"
 lib="$top_builddir/.libs/libvigil.so"
 man="$top_srcdir/doc/libvigil.3"
 

@@ -42,7 +42,8 @@ done >"$scratch/extra"
 	ok "no stale codes in the doc"
 
 # every public function has its place in libvigil(3)
-sed -n 's/^VIGIL_API [^(]*[ *]\(vigil_[a-z_0-9]*\)(.*/\1/p' "$h" >"$scratch/funcs"
+sed -n 's/^VIGIL_API [^(]*[ *]\(vigil_[a-z_0-9]*\)(.*/\1/p' "$h" \
+	"$top_srcdir/include/vigil/bundle.h" >"$scratch/funcs"
 n=$(wc -l <"$scratch/funcs")
 [ "$n" -gt 20 ] && ok "$n functions in vigil.h" || fail "only $n functions found"
 while read -r f; do
