@@ -8,3 +8,8 @@ bench_cache_bench_LDADD = libvigil.la
 EXTRA_DIST += bench/run.sh bench/make_corpus.sh bench/make_hashlist.sh \
 	bench/compare_matches.py doc/benchmarks.md
 EXTRA_DIST += bench/archive_bench.sh
+# loose files against a bundle: load, reload peak, PSS (bench/bundle.sh)
+noinst_PROGRAMS += bench/bundle_bench
+bench_bundle_bench_SOURCES = bench/bundle_bench.c
+bench_bundle_bench_LDADD = libvigil.la
+EXTRA_DIST += bench/bundle.sh

@@ -62,6 +62,18 @@ fuzz_bundle_replay_LDFLAGS = -static
 fuzz_bundle_replay_LDADD = $(VG_FUZZ_LIBS)
 EXTRA_DIST += fuzz/bundle_fuzzer_corpus
 
+# vigil-update.conf, read by the CLI (cli/update_conf.c)
+EXTRA_PROGRAMS += fuzz/update_conf_fuzzer
+FUZZERS += fuzz/update_conf_fuzzer$(EXEEXT)
+fuzz_update_conf_fuzzer_SOURCES = fuzz/update_conf_fuzzer.c \
+	cli/update_conf.c cli/parse.c
+fuzz_update_conf_fuzzer_LDFLAGS = $(FUZZ_FLAGS)
+check_PROGRAMS += fuzz/update_conf_replay
+TESTS += fuzz/update_conf_replay
+fuzz_update_conf_replay_SOURCES = fuzz/update_conf_fuzzer.c \
+	cli/update_conf.c cli/parse.c fuzz/replay_main.c
+EXTRA_DIST += fuzz/update_conf_fuzzer_corpus
+
 # the recursive pipeline through the unpackers (issue 3)
 
 fuzzers: $(FUZZERS)
