@@ -3,13 +3,18 @@
  * from a bundle, for bench/bundle.sh. Uses the public API only.
  *
  *   bundle_bench load   [--warm N] SOURCE...   one engine: load time, RSS
- *   bundle_bench reload [--warm N] SOURCE...   a second engine built while
- *                        the first serves: peak RSS against steady state
+ *   bundle_bench reload [--warm N] SOURCE... [-- NEW...]   a second engine
+ *                        (of NEW, default the same sources) built while the
+ *                        first serves, as a daemon reloads: the first is
+ *                        warm, the second cold until the swap; peak RSS
+ *                        and PSS against the steady state
  *   bundle_bench hold   [--warm N] SOURCE...   load, warm, print "ready",
  *                        wait for stdin to close (for PSS of N processes)
  *
- * Sources are what `vigil scan -d` takes; bundles are accepted unsigned
- * (VIGIL_OPT_ALLOW_UNSIGNED) so the benchmark needs no keys. "Warm"
+ * Sources are what `vigil scan -d` takes; bundles are checked against
+ * the trust store of --trust DIR (first option), or taken unsigned
+ * without it. RSS is given whole and as anonymous (private heap) and
+ * file (mapped bundle pages, shared) parts. "Warm"
  * scans N random 64-byte buffers, each an MD5 look-up when the hash
  * list has wildcard sizes: the pages of the hash set a long-running
  * scanner would touch become resident.
@@ -48,6 +53,24 @@ static long status_kb(const char *field)
 	return kb;
 }
 
+/* Proportional set size of this process in kB: a page mapped twice
+ * (both engines mapping one bundle) counts once, where RSS counts it
+ * for each mapping. */
+static long pss_kb(void)
+{
+	char line[256];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/smaps_rollup", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof line, f))
+		if (!strncmp(line, "Pss:", 4))
+			kb = strtol(line + 4, NULL, 10);
+	fclose(f);
+	return kb;
+}
+
 /* Resets VmHWM to the current RSS (Linux 4.0+). */
 static void reset_peak(void)
 {
@@ -59,12 +82,15 @@ static void reset_peak(void)
 	}
 }
 
+static const char *trust;
+
 static vigil_engine *build(char **src, int n)
 {
 	vigil_engine *e = NULL;
 
 	if (vigil_engine_new(&e) != VIGIL_OK ||
-	    vigil_engine_set_option(e, VIGIL_OPT_ALLOW_UNSIGNED, 1) ||
+	    vigil_engine_set_option(e, VIGIL_OPT_ALLOW_UNSIGNED, !trust) ||
+	    (trust && vigil_engine_set_trust_dir(e, trust)) ||
 	    vigil_engine_set_option(e, VIGIL_OPT_NO_UNPACK, 1))
 		exit(2);
 	for (int i = 0; i < n; i++)
@@ -110,36 +136,60 @@ int main(int argc, char **argv)
 	int first = 2;
 
 	if (argc < 3) {
-		fputs("usage: bundle_bench load|reload|hold [--warm N] SOURCE...\n",
-		      stderr);
+		fputs("usage: bundle_bench load|reload|hold [--trust DIR] [--warm N] "
+		      "SOURCE...\n", stderr);
 		return 2;
 	}
 	mode = argv[1];
-	if (!strcmp(argv[2], "--warm") && argc > 4) {
-		warm_n = atol(argv[3]);
-		first = 4;
+	if (!strcmp(argv[first], "--trust") && argc > first + 2) {
+		trust = argv[first + 1];
+		first += 2;
+	}
+	if (!strcmp(argv[first], "--warm") && argc > first + 2) {
+		warm_n = atol(argv[first + 1]);
+		first += 2;
+	}
+	/* "reload ... -- NEW...": the second engine's sources */
+	int n1 = argc - first, n2 = 0;
+	char **src2 = NULL;
+	for (int i = first; i < argc; i++)
+		if (!strcmp(argv[i], "--")) {
+			n1 = i - first;
+			src2 = argv + i + 1;
+			n2 = argc - i - 1;
+			break;
+		}
+	if (!src2) {
+		src2 = argv + first;
+		n2 = n1;
 	}
 	t0 = now_s();
-	e1 = build(argv + first, argc - first);
+	e1 = build(argv + first, n1);
 	t1 = now_s();
 	warm(e1, warm_n);
 	if (!strcmp(mode, "load")) {
-		printf("load_s %.3f rss_kb %ld peak_kb %ld signatures %llu\n",
-		       t1 - t0, status_kb("VmRSS"), status_kb("VmHWM"),
-		       (unsigned long long)vigil_engine_signature_count(e1));
+		printf("load_s %.3f rss_kb %ld anon_kb %ld file_kb %ld peak_kb %ld "
+		       "pss_kb %ld signatures %llu\n", t1 - t0, status_kb("VmRSS"),
+		       status_kb("RssAnon"), status_kb("RssFile"), status_kb("VmHWM"),
+		       pss_kb(), (unsigned long long)vigil_engine_signature_count(e1));
 	} else if (!strcmp(mode, "reload")) {
-		long steady = status_kb("VmRSS"), peak, after;
+		long steady = status_kb("VmRSS"), steady_pss = pss_kb();
+		long peak, both_pss, after;
 		reset_peak();
 		t0 = now_s();
-		e2 = build(argv + first, argc - first);
+		e2 = build(src2, n2);
 		t1 = now_s();
-		warm(e2, warm_n);
 		peak = status_kb("VmHWM");
+		both_pss = pss_kb();
+		/* the swap: the old engine goes, the new one warms up */
 		vigil_engine_free(e1);
+		warm(e2, warm_n);
 		after = status_kb("VmRSS");
-		printf("steady_kb %ld reload_peak_kb %ld after_kb %ld ratio %.2f "
-		       "reload_s %.3f\n", steady, peak, after,
-		       (double)peak / (double)steady, t1 - t0);
+		printf("steady_kb %ld steady_pss_kb %ld reload_peak_kb %ld "
+		       "both_pss_kb %ld after_kb %ld ratio %.2f pss_ratio %.2f "
+		       "reload_s %.3f\n", steady, steady_pss, peak, both_pss, after,
+		       (double)peak / (double)steady,
+		       (double)both_pss / (double)steady_pss, t1 - t0);
 		e1 = e2;
 	} else if (!strcmp(mode, "hold")) {
 		char c;

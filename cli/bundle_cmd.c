@@ -25,7 +25,7 @@ static void usage(FILE *f)
 {
 	fputs(
 "Usage: vigil sig build -o FILE [--version N] [--key SECRET] [--trust DIR]\n"
-"                       SOURCE...\n"
+"                       [--allow-unsigned] SOURCE...\n"
 "       vigil sig info FILE\n"
 "       vigil sig keygen --secret SECRET --public PUBLIC\n"
 "       vigil sig sign --key SECRET FILE\n"
@@ -41,6 +41,7 @@ static void usage(FILE *f)
 "verify  exits 0 only when a key in the trust store signed the bundle\n"
 "        and it is intact; 1 when the signature is refused; 2 on errors\n"
 "\n"
+"--allow-unsigned  (build) take unsigned bundles among the SOURCEs\n"
 "--trust DIR   the trust store: a folder of *.pub keys (default: ", f);
 	fputs(vigil_default_trust_dir(), f);
 	fputs(")\n", f);

@@ -297,7 +297,7 @@ static vigil_error yara_load_part(vigil_engine *e, const vg_bundle_part *p,
 		                      "%s: cannot set up libyara", bundle);
 	snprintf(what, sizeof what, "%s: part %s", bundle, p->name);
 	return vg_yara_add_image(e, y, p->data, (size_t)p->size, what,
-	                         (p->flags & VG_PART_MZ_ONLY) != 0);
+	                         (p->flags & VG_PART_MZ_ONLY) != 0, p->digest);
 }
 
 static vigil_error yara_save(vigil_engine *e, vg_bundle_writer *w)

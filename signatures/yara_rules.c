@@ -84,14 +84,21 @@ static unsigned declared_externals(const YR_RULES *rules)
 	return mask;
 }
 
-static vigil_error add_set(vigil_engine *e, vg_yara *y, YR_RULES *rules,
-                           int mz_only)
+static void shared_release(YR_RULES *rules);
+
+/* Adds a set; on failure the rules are dropped (destroyed if owned, a
+ * shared reference released otherwise). */
+static vigil_error add_set_ref(vigil_engine *e, vg_yara *y, YR_RULES *rules,
+                               int mz_only, int owned)
 {
 	if (y->nsets == y->sets_cap) {
 		size_t ncap = y->sets_cap ? y->sets_cap * 2 : 4;
 		vg_yara_set *ns = realloc(y->sets, ncap * sizeof *ns);
 		if (!ns) {
-			yr_rules_destroy(rules);
+			if (owned)
+				yr_rules_destroy(rules);
+			else
+				shared_release(rules);
 			return vg_engine_fail(e, VIGIL_ENOMEM, "out of memory");
 		}
 		y->sets = ns;
@@ -101,8 +108,15 @@ static vigil_error add_set(vigil_engine *e, vg_yara *y, YR_RULES *rules,
 		.rules = rules,
 		.externals = declared_externals(rules),
 		.mz_only = mz_only,
+		.shared = !owned,
 	};
 	return VIGIL_OK;
+}
+
+static vigil_error add_set(vigil_engine *e, vg_yara *y, YR_RULES *rules,
+                           int mz_only)
+{
+	return add_set_ref(e, y, rules, mz_only, 1);
 }
 
 /* ------------------------------------------------------------------ */
@@ -446,14 +460,95 @@ static size_t mem_read(void *ptr, size_t size, size_t count, void *ud)
 	return n;
 }
 
+/*
+ * Compiled rule sets loaded from bundles, shared by digest between the
+ * engines of the process, freed with their last engine.
+ */
+typedef struct shared_rules {
+	uint8_t digest[32];
+	YR_RULES *rules;
+	unsigned refs;
+	struct shared_rules *next;
+} shared_rules;
+
+static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
+static shared_rules *shared_list;
+
+/* Takes a reference on the rules of a digest, or NULL. */
+static YR_RULES *shared_get(const uint8_t digest[32])
+{
+	YR_RULES *r = NULL;
+
+	pthread_mutex_lock(&shared_lock);
+	for (shared_rules *s = shared_list; s; s = s->next)
+		if (!memcmp(s->digest, digest, 32)) {
+			s->refs++;
+			r = s->rules;
+			break;
+		}
+	pthread_mutex_unlock(&shared_lock);
+	return r;
+}
+
+/* Adds rules just loaded with one reference; -1 on ENOMEM. */
+static int shared_put(const uint8_t digest[32], YR_RULES *rules)
+{
+	shared_rules *s = calloc(1, sizeof *s);
+
+	if (!s)
+		return -1;
+	memcpy(s->digest, digest, 32);
+	s->rules = rules;
+	s->refs = 1;
+	pthread_mutex_lock(&shared_lock);
+	s->next = shared_list;
+	shared_list = s;
+	pthread_mutex_unlock(&shared_lock);
+	return 0;
+}
+
+/* Drops a reference; the last one destroys the rules. */
+static void shared_release(YR_RULES *rules)
+{
+	shared_rules **pp, *s = NULL;
+
+	pthread_mutex_lock(&shared_lock);
+	for (pp = &shared_list; *pp; pp = &(*pp)->next)
+		if ((*pp)->rules == rules) {
+			s = *pp;
+			if (--s->refs == 0)
+				*pp = s->next;
+			else
+				s = NULL;
+			break;
+		}
+	pthread_mutex_unlock(&shared_lock);
+	if (s) {
+		yr_rules_destroy(s->rules);
+		free(s);
+	}
+}
+
 vigil_error vg_yara_add_image(vigil_engine *e, vg_yara *y,
                               const uint8_t *data, size_t size,
-                              const char *what, int mz_only)
+                              const char *what, int mz_only,
+                              const uint8_t digest[32])
 {
 	mem_stream m = { data, size, 0 };
 	YR_STREAM stream = { .user_data = &m, .read = mem_read };
+	YR_RULES *rules = shared_get(digest);
+	vigil_error err;
 
-	return load_stream(e, y, &stream, what, mz_only);
+	if (!rules) {
+		if ((err = load_stream(e, y, &stream, what, mz_only)) != VIGIL_OK)
+			return err;
+		/* load_stream added the set last: hand its rules to the cache */
+		rules = y->sets[y->nsets - 1].rules;
+		if (shared_put(digest, rules) == 0)
+			y->sets[y->nsets - 1].shared = 1;
+		return VIGIL_OK;
+	}
+	return add_set_ref(e, y, rules, mz_only, 0);
 }
 
 /* Writes into a bundle part. */
@@ -569,8 +664,12 @@ void vg_yara_free(vg_yara *y)
 			yr_compiler_destroy(y->compilers[k]);
 	free_sources(y);
 	free(y->sources);
-	for (size_t i = 0; i < y->nsets; i++)
-		yr_rules_destroy(y->sets[i].rules);
+	for (size_t i = 0; i < y->nsets; i++) {
+		if (y->sets[i].shared)
+			shared_release(y->sets[i].rules);
+		else
+			yr_rules_destroy(y->sets[i].rules);
+	}
 	free(y->sets);
 	if (y->lib_ref)
 		lib_release();

@@ -17,6 +17,7 @@ typedef struct vg_yara_set {
 	YR_RULES *rules;
 	unsigned externals; /* bit VG_YX_*: the set declares it as a string */
 	int mz_only;        /* no rule can match unless the object is "MZ..." */
+	int shared;         /* rules belong to the shared cache (bundles) */
 } vg_yara_set;
 
 /* The two compilers sources go to (yara_gate.h). */
@@ -53,11 +54,17 @@ vigil_error vg_yara_add_source(vigil_engine *e, vg_yara *y, const char *path);
 vigil_error vg_yara_add_compiled(vigil_engine *e, vg_yara *y,
                                  const char *path);
 
-/* Loads compiled rules held in memory (a bundle part) as a set; what
- * names them in messages. */
+/*
+ * Loads compiled rules held in memory (a bundle part) as a set; what
+ * names them in messages. digest is the part's BLAKE2b-256, checked by
+ * the bundle's signature: engines in one process that load a part with
+ * the same digest share one YR_RULES (read-only while scanning), so a
+ * reload whose YARA part did not change costs no second copy.
+ */
 vigil_error vg_yara_add_image(vigil_engine *e, vg_yara *y,
                               const uint8_t *data, size_t size,
-                              const char *what, int mz_only);
+                              const char *what, int mz_only,
+                              const uint8_t digest[32]);
 
 /* Writes each set as a bundle part (frozen engines only). */
 struct vg_bundle_writer;

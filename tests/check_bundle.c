@@ -431,6 +431,39 @@ START_TEST(test_bundle_handle)
 }
 END_TEST
 
+/* Engines loading one bundle share its compiled YARA rules; each keeps
+ * them alive for as long as it lives. */
+START_TEST(test_shared_yara)
+{
+	char v1[256], path[256], found[512];
+	const char *srcs[] = { v1 }, *p[] = { path };
+	vigil_engine *e1, *e2, *e3;
+	vigil_scanner *s;
+	vigil_error err;
+
+	path_of(v1, sizeof v1, "v1");
+	path_of(path, sizeof path, "shared.vgb");
+	make_bundle(path, srcs, 1, 3, secret);
+	ck_assert_ptr_nonnull(e1 = engine_of(p, 1, 0, 0, &err, NULL, 0));
+	ck_assert_ptr_nonnull(e2 = engine_of(p, 1, 0, 0, &err, NULL, 0));
+	vigil_engine_free(e1);
+	ck_assert_int_eq(vigil_scanner_new(e2, &s), VIGIL_OK);
+	findings_of(s, sample_yara, found, sizeof found);
+	ck_assert_str_eq(found, "yara:rules:YaraMarker;");
+	findings_of(s, sample_mz, found, sizeof found);
+	ck_assert_str_eq(found, "yara:mz:MzMarker;");
+	vigil_scanner_free(s);
+	vigil_engine_free(e2);
+	/* after the last one, loading again compiles nothing stale */
+	ck_assert_ptr_nonnull(e3 = engine_of(p, 1, 0, 0, &err, NULL, 0));
+	ck_assert_int_eq(vigil_scanner_new(e3, &s), VIGIL_OK);
+	findings_of(s, sample_yara, found, sizeof found);
+	ck_assert_str_eq(found, "yara:rules:YaraMarker;");
+	vigil_scanner_free(s);
+	vigil_engine_free(e3);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* Reload while scanning                                               */
 /* ------------------------------------------------------------------ */
@@ -533,6 +566,7 @@ static Suite *bundle_suite(void)
 	tcase_add_test(tc, test_same_findings);
 	tcase_add_test(tc, test_refusals);
 	tcase_add_test(tc, test_bundle_handle);
+	tcase_add_test(tc, test_shared_yara);
 	tcase_add_test(tc, test_reload_while_scanning);
 	suite_add_tcase(s, tc);
 	return s;
