@@ -150,12 +150,32 @@ c.sendall(b"RELOADING\n"); c.close()
 PY
 listener_pid=$!
 for _ in $(seq 100); do [ -S "$scratch/clamd.sock" ] && break; sleep 0.05; done
-conf "$scratch/db2" "NotifyClamd $scratch/clamd.sock" ok/v1.vgb
-expect_exit 0 "NotifyClamd answered RELOADING" U
+# NotifyCicap: c-icap's control FIFO, held open for reading here
+mkfifo "$scratch/c-icap.ctl"
+python3 - "$scratch/c-icap.ctl" "$scratch/cicap.got" <<'PY' &
+import os, select, sys
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_NONBLOCK)
+open(sys.argv[2] + ".ready", "w").close()
+got = b""
+while select.select([fd], [], [], 10)[0]:
+    chunk = os.read(fd, 64)
+    if not chunk:
+        break
+    got += chunk
+open(sys.argv[2], "wb").write(got)
+PY
+cat_pid=$!
+for _ in $(seq 100); do [ -e "$scratch/cicap.got.ready" ] && break; sleep 0.05; done
+conf "$scratch/db2" "NotifyClamd $scratch/clamd.sock
+NotifyCicap $scratch/c-icap.ctl" ok/v1.vgb
+expect_exit 0 "NotifyClamd answered RELOADING, NotifyCicap written" U
 [ "$(tr '\0' '@' <"$scratch/clamd.got")" = "zRELOAD@" ] && ok "sent zRELOAD" ||
 	fail "sent: $(od -c "$scratch/clamd.got")"
 wait "$listener_pid" 2>/dev/null
 listener_pid=
+wait "$cat_pid" 2>/dev/null
+[ "$(cat "$scratch/cicap.got")" = "vigil:reload" ] && ok "wrote vigil:reload to c-icap" ||
+	fail "c-icap got: $(cat "$scratch/cicap.got")"
 conf "$scratch/db2" "NotifyClamd $scratch/nobody.sock" ok/v2.vgb
 expect_exit 3 "installed, but a scanner could not be told" U
 installed "$scratch/db2" 20 && ok "installed anyway" || fail "not installed"
