@@ -14,6 +14,7 @@ packages=(
 	build-essential autoconf automake libtool pkg-config
 	libyara-dev yara libclamav-dev clamav clamav-daemon clamav-testfiles
 	libarchive-dev libpcre2-dev libxxhash-dev libssl-dev libjansson-dev
+	libsodium-dev libcurl4-openssl-dev
 	check clang libclang-rt-14-dev
 	python3-xgboost python3-sklearn python3-pefile python3-matplotlib
 	hyperfine time p7zip-full zip bc

@@ -12,3 +12,8 @@ EXTRA_DIST += bench/scand.sh bench/instream_load.py
 # c-icap services side by side: echo, virus_scan + clamav_mod, srv_vigil
 EXTRA_DIST += bench/icap.sh bench/icap_load.py
 EXTRA_DIST += bench/onaccess.sh bench/open_lat.c
+# loose files against a bundle: load, reload peak, PSS (bench/bundle.sh)
+noinst_PROGRAMS += bench/bundle_bench
+bench_bundle_bench_SOURCES = bench/bundle_bench.c
+bench_bundle_bench_LDADD = libvigil.la
+EXTRA_DIST += bench/bundle.sh

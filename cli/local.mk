@@ -7,5 +7,11 @@ vigil_SOURCES = cli/main.c cli/cli.h cli/parse.c \
 	cli/exclude.c cli/exclude.h cli/output.c cli/output.h \
 	cli/progress.c cli/progress.h cli/ml_cmd.c cli/ml_cmd.h \
 	cli/csv.c cli/csv.h cli/daemon_cmd.c \
-	cli/quarantine_cmd.c cli/quarantine_cmd.h
-vigil_LDADD = libvigil.la $(PCRE2_LIBS) $(JANSSON_LIBS) -lm
+	cli/quarantine_cmd.c cli/quarantine_cmd.h \
+	cli/bundle_cmd.c cli/bundle_cmd.h \
+	cli/update_cmd.c cli/update_cmd.h cli/update_conf.c cli/update_conf.h \
+	cli/update_fetch.c cli/update_fetch.h cli/update_install.c \
+	cli/update_install.h cli/update_notify.c cli/update_notify.h
+vigil_CPPFLAGS = $(AM_CPPFLAGS) -DVIGIL_SYSCONFDIR='"$(sysconfdir)"'
+vigil_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS)
+vigil_LDADD = libvigil.la $(PCRE2_LIBS) $(JANSSON_LIBS) $(CURL_LIBS) -lm

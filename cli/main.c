@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "cli/ml_cmd.h"
 #include "cli/quarantine_cmd.h"
+#include "cli/update_cmd.h"
 #include "vigil/vigil.h"
 
 static void usage(FILE *f)
@@ -18,6 +19,8 @@ static void usage(FILE *f)
 	      "Commands:\n"
 	      "  scan PATH...        scan files and directory trees for malware\n"
 	      "  sig check FILE...   check that signature databases load\n"
+	      "  sig build|info|keygen|sign|verify  make and check signed bundles\n"
+	      "  update              fetch and install the newest signed bundle\n"
 	      "  ml score FILE...    score PE files with the ML model\n"
 	      "  daemon COMMAND      ping, status, stats, reload a running vigild\n"
 	      "  quarantine COMMAND  list, show, restore, delete, purge the vault\n"
@@ -47,6 +50,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "sig"))
 		return vg_cli_sig(argc - 1, argv + 1);
+	if (!strcmp(cmd, "update"))
+		return vg_cli_update(argc - 1, argv + 1);
 	if (!strcmp(cmd, "ml"))
 		return vg_cli_ml(argc - 1, argv + 1);
 	if (!strcmp(cmd, "daemon"))

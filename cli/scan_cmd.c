@@ -41,6 +41,7 @@ typedef struct scan_opts {
 	int yara_score_set[2];  /* --yara-malicious-score, --yara-suspicious-score */
 	uint64_t yara_score[2];
 	int no_default_signatures;
+	const char *trust_dir;  /* NULL: the library's default */
 	int jobs;
 	uint64_t limits[VIGIL_LIMIT_COUNT];
 	int limit_set[VIGIL_LIMIT_COUNT];
@@ -87,6 +88,9 @@ static void usage(FILE *f)
 "      --strict-signatures   scan nothing when a signature file does not\n"
 "                            load (default: skip it, name it, exit 2)\n"
 "      --no-default-signatures  leave out the built-in test signatures\n"
+"      --trust=DIR           accept bundles (.vgb) signed by a key in DIR\n"
+"                            (default: the trust store built in)\n"
+"      --allow-unsigned      load unsigned bundles too (development only)\n"
 "\n"
 "Walking:\n"
 "  -r, --recursive           accepted for clamscan users: always on\n"
@@ -162,6 +166,7 @@ enum {
 	OPT_STRICT_SIGS, OPT_YARA_MALICIOUS, OPT_YARA_SUSPICIOUS,
 	OPT_ACTION, OPT_YES, OPT_VAULT, OPT_VAULT_MAX,
 	OPT_ALLOWLIST, OPT_NO_ALLOWLIST,
+	OPT_TRUST, OPT_ALLOW_UNSIGNED,
 	OPT_LIMIT_BASE = 512  /* + vigil_limit */
 };
 
@@ -191,6 +196,8 @@ static const struct option long_options[] = {
 	{ "yara-suspicious-score", required_argument, NULL, OPT_YARA_SUSPICIOUS },
 	{ "strict-signatures", no_argument, NULL, OPT_STRICT_SIGS },
 	{ "no-default-signatures", no_argument, NULL, OPT_NO_DEFAULT_SIGS },
+	{ "trust", required_argument, NULL, OPT_TRUST },
+	{ "allow-unsigned", no_argument, NULL, OPT_ALLOW_UNSIGNED },
 	{ "recursive", no_argument, NULL, 'r' },
 	{ "exclude", required_argument, NULL, OPT_EXCLUDE },
 	{ "follow-symlinks", no_argument, NULL, OPT_FOLLOW },
@@ -270,6 +277,10 @@ static int parse_options(int argc, char **argv, scan_opts *so)
 			break;
 		}
 		case OPT_NO_DEFAULT_SIGS: so->no_default_signatures = 1; break;
+		case OPT_TRUST: so->trust_dir = optarg; break;
+		case OPT_ALLOW_UNSIGNED:
+			so->options[VIGIL_OPT_ALLOW_UNSIGNED] = 1;
+			break;
 		case 'r': break;
 		case OPT_EXCLUDE:
 			if (vg_exclude_add(so->exclude, optarg, errbuf, sizeof errbuf) != 0)
@@ -434,6 +445,9 @@ static vigil_engine *make_engine(const scan_opts *so, vg_out *out)
 		    (err = vigil_engine_set_option(e, (vigil_option)i, 1)))
 			goto fail;
 	if ((err = set_cloud(e, so)) != VIGIL_OK)
+		goto fail;
+	if (so->trust_dir &&
+	    (err = vigil_engine_set_trust_dir(e, so->trust_dir)) != VIGIL_OK)
 		goto fail;
 	for (int i = 0; i < 2; i++)
 		if (so->yara_score_set[i] &&

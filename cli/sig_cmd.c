@@ -1,13 +1,15 @@
 /*
  * sig_cmd.c - `vigil sig`: signature database tools. `sig check` loads
  * each file into a fresh engine and freezes it, which is everything a
- * scan would do with it short of scanning.
+ * scan would do with it short of scanning. The bundle commands (build,
+ * info, keygen, sign, verify) are in bundle_cmd.c.
  */
 #include "config.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/bundle_cmd.h"
 #include "cli/cli.h"
 #include "vigil/vigil.h"
 
@@ -18,7 +20,8 @@ static void usage(FILE *f)
 	      "Names every file that does not load, with its error, on stderr;\n"
 	      "then prints 'PATH: OK (N signatures)' for each argument, or\n"
 	      "'PATH: FAILED (K files did not load; N signatures in the rest)'.\n"
-	      "Exits 0 when all are good, 2 otherwise.\n", f);
+	      "Exits 0 when all are good, 2 otherwise.\n\n", f);
+	vg_cli_sig_bundle_usage(f);
 }
 
 /* Names each bad file and goes on, so that all of them are named. */
@@ -82,6 +85,10 @@ int vg_cli_sig(int argc, char **argv)
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? VG_EXIT_ERROR : VG_EXIT_CLEAN;
 	}
+	if (!strcmp(argv[1], "build") || !strcmp(argv[1], "info") ||
+	    !strcmp(argv[1], "keygen") || !strcmp(argv[1], "sign") ||
+	    !strcmp(argv[1], "verify"))
+		return vg_cli_sig_bundle(argc - 1, argv + 1);
 	if (strcmp(argv[1], "check") != 0) {
 		vg_cli_warn("sig: unknown command '%s'", argv[1]);
 		usage(stderr);

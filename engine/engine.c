@@ -5,16 +5,20 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #ifdef HAVE_MALLOC_TRIM
 #include <malloc.h>
 #endif
 
 #include "engine/vg.h"
+#include "engine/bundle.h"
 #include "engine/cache.h"
 
 /* Defaults for every limit, in vigil_limit order (see vigil.h). */
@@ -75,6 +79,9 @@ void vigil_engine_free(vigil_engine *e)
 	for (int i = 0; i < VG_STAGE_COUNT; i++)
 		if (vg_stages[i]->engine_free)
 			vg_stages[i]->engine_free(e);
+	/* after the stages: their hash sets point into the mappings */
+	vg_bundle_maps_free(e);
+	free(e->trust_dir);
 	vg_cache_free(e->cache);
 	e->magic = 0;
 	free(e);
@@ -193,11 +200,33 @@ static vigil_error file_failed(vigil_engine *e, const char *path,
 	return VIGIL_OK;
 }
 
+/* 1 when path ends in .vgb, or (for a file named on its own) starts
+ * with the bundle magic. */
+static int is_bundle(const char *path, int strict)
+{
+	const char *dot = strrchr(path, '.');
+	uint8_t head[8];
+	ssize_t got;
+	int fd;
+
+	if (dot && !strchr(dot, '/') && strcasecmp(dot, ".vgb") == 0)
+		return 1;
+	if (!strict)
+		return 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
+		return 0;
+	got = read(fd, head, sizeof head);
+	close(fd);
+	return got == (ssize_t)sizeof head && vg_bundle_has_magic(head, 8);
+}
+
 static vigil_error load_file(vigil_engine *e, const char *path, int strict)
 {
 	const vg_stage *st = stage_for(path);
 	vigil_error err;
 
+	if (is_bundle(path, strict && !st))
+		return vg_bundle_load(e, path, 0);
 	if (!st) {
 		if (!strict)
 			return VIGIL_OK;

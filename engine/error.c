@@ -31,6 +31,8 @@ static const char *const messages[VIGIL_ERROR_COUNT] = {
 	[VIGIL_EFULL] = "quarantine vault full",
 	[VIGIL_EEXIST] = "file exists",
 	[VIGIL_ENODETECTION] = "nothing detected to act on",
+	[VIGIL_ESIGNATURE] = "bundle signature missing, bad or not trusted",
+	[VIGIL_EROLLBACK] = "bundle older than the version in use",
 };
 
 const char *vigil_strerror(vigil_error err)

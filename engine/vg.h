@@ -19,6 +19,9 @@
 
 struct vg_cache;
 struct vg_ctx;
+struct vg_bundle_part;
+struct vg_bundle_writer;
+struct vg_bundle_map;
 
 /* ------------------------------------------------------------------ */
 /* Layers: every object scanned, top-level file or extracted member.   */
@@ -63,6 +66,13 @@ typedef struct vg_stage {
 	/* VG_DIGEST_* flags the stage needs for an object of this size;
 	 * NULL when it needs none beyond XXH3-128 and SHA-256. */
 	unsigned (*digests)(const vigil_engine *e, uint64_t size);
+	/* Bundles (engine/bundle.h): loads one part of a kind the stage
+	 * owns, whose bytes stay mapped as long as the engine lives; and
+	 * writes the stage's parts of a frozen engine. NULL when none. */
+	vigil_error (*load_part)(vigil_engine *e,
+	                         const struct vg_bundle_part *part,
+	                         const char *bundle_path);
+	vigil_error (*save)(vigil_engine *e, struct vg_bundle_writer *w);
 } vg_stage;
 
 #define VG_STAGE(id) VG_STAGE_##id,
@@ -106,6 +116,13 @@ struct vigil_engine {
 	vigil_verdict load_verdict;
 	vigil_load_error_cb load_cb;
 	void *load_cb_userdata;
+	/* Bundles: the trust store (NULL: the built-in default), the
+	 * lowest version accepted, the highest loaded, and the mappings
+	 * the stages read from until the engine is freed. */
+	char *trust_dir;
+	uint64_t min_bundle_version;
+	uint64_t bundle_version;
+	struct vg_bundle_map *bundles;
 	char errmsg[VG_ERRMSG_MAX];
 };
 

@@ -60,6 +60,29 @@ TESTS += fuzz/csv_replay
 fuzz_csv_replay_SOURCES = fuzz/csv_fuzzer.c cli/csv.c fuzz/replay_main.c
 EXTRA_DIST += fuzz/csv_fuzzer_corpus
 
+EXTRA_PROGRAMS += fuzz/bundle_fuzzer
+FUZZERS += fuzz/bundle_fuzzer$(EXEEXT)
+fuzz_bundle_fuzzer_LDFLAGS = -static $(FUZZ_FLAGS)
+fuzz_bundle_fuzzer_LDADD = $(VG_FUZZ_LIBS)
+check_PROGRAMS += fuzz/bundle_replay
+TESTS += fuzz/bundle_replay
+fuzz_bundle_replay_SOURCES = fuzz/bundle_fuzzer.c fuzz/replay_main.c
+fuzz_bundle_replay_LDFLAGS = -static
+fuzz_bundle_replay_LDADD = $(VG_FUZZ_LIBS)
+EXTRA_DIST += fuzz/bundle_fuzzer_corpus
+
+# vigil-update.conf, read by the CLI (cli/update_conf.c)
+EXTRA_PROGRAMS += fuzz/update_conf_fuzzer
+FUZZERS += fuzz/update_conf_fuzzer$(EXEEXT)
+fuzz_update_conf_fuzzer_SOURCES = fuzz/update_conf_fuzzer.c \
+	cli/update_conf.c cli/parse.c
+fuzz_update_conf_fuzzer_LDFLAGS = $(FUZZ_FLAGS)
+check_PROGRAMS += fuzz/update_conf_replay
+TESTS += fuzz/update_conf_replay
+fuzz_update_conf_replay_SOURCES = fuzz/update_conf_fuzzer.c \
+	cli/update_conf.c cli/parse.c fuzz/replay_main.c
+EXTRA_DIST += fuzz/update_conf_fuzzer_corpus
+
 # the recursive pipeline through the unpackers (issue 3)
 
 # the quarantine vault's record parser and item reader (issue 15)

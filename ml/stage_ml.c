@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "engine/vg.h"
+#include "engine/bundle.h"
 #include "ml/features.h"
 #include "vigil/ml.h"
 #include "ml/model.h"
@@ -23,6 +24,8 @@
 
 typedef struct ml_state {
 	vg_ml_model *loaded;          /* from vigil_engine_load, or NULL */
+	uint8_t *raw;                 /* its file, for bundles */
+	size_t raw_len;
 	int frozen;                   /* groups below is known */
 	unsigned groups;              /* costly feature groups the model reads */
 } ml_state;
@@ -103,14 +106,46 @@ static void explain(const vg_ml_model *m, const double *x, char *out,
 /* The stage                                                           */
 /* ------------------------------------------------------------------ */
 
+/* Parses a model image and makes it the engine's; what names it. */
+static vigil_error install_model(vigil_engine *e, const uint8_t *buf,
+                                 size_t n, const char *what)
+{
+	vg_ml_model *m = NULL;
+	char why[128];
+	ml_state *st;
+	uint8_t *raw;
+
+	if (vg_ml_model_parse(buf, n, &m, why, sizeof why) != 0)
+		return vg_engine_fail(e, VIGIL_EMODEL, "%s: %s", what, why);
+	if (m->nfeatures != VG_ML_NFEATURES ||
+	    m->feature_hash != vg_ml_feature_hash()) {
+		vigil_error err = vg_engine_fail(e, VIGIL_EMODEL,
+			"%s: model %s was built for another feature list "
+			"(hash %016llx, this vigil %016llx)", what, m->version,
+			(unsigned long long)m->feature_hash,
+			(unsigned long long)vg_ml_feature_hash());
+		vg_ml_model_free(m);
+		return err;
+	}
+	if (!(st = state_get(e)) || !(raw = malloc(n ? n : 1))) {
+		vg_ml_model_free(m);
+		return vg_engine_fail(e, VIGIL_ENOMEM, "out of memory");
+	}
+	memcpy(raw, buf, n);
+	vg_ml_model_free(st->loaded);
+	free(st->raw);
+	st->loaded = m;
+	st->raw = raw;
+	st->raw_len = n;
+	return VIGIL_OK;
+}
+
 static vigil_error ml_load(vigil_engine *e, const char *path)
 {
 	FILE *fp = fopen(path, "rb");
 	uint8_t *buf = NULL;
 	long n = -1;
-	vg_ml_model *m = NULL;
-	char why[128];
-	ml_state *st;
+	vigil_error err;
 
 	if (!fp)
 		return vg_engine_fail(e, VIGIL_EIO, "%s: cannot open model", path);
@@ -124,28 +159,34 @@ static vigil_error ml_load(vigil_engine *e, const char *path)
 		return vg_engine_fail(e, VIGIL_EIO, "%s: cannot read model", path);
 	}
 	fclose(fp);
-	if (vg_ml_model_parse(buf, (size_t)n, &m, why, sizeof why) != 0) {
-		free(buf);
-		return vg_engine_fail(e, VIGIL_EMODEL, "%s: %s", path, why);
-	}
+	err = install_model(e, buf, (size_t)n, path);
 	free(buf);
-	if (m->nfeatures != VG_ML_NFEATURES ||
-	    m->feature_hash != vg_ml_feature_hash()) {
-		vigil_error err = vg_engine_fail(e, VIGIL_EMODEL,
-			"%s: model %s was built for another feature list "
-			"(hash %016llx, this vigil %016llx)", path, m->version,
-			(unsigned long long)m->feature_hash,
-			(unsigned long long)vg_ml_feature_hash());
-		vg_ml_model_free(m);
+	return err;
+}
+
+static vigil_error ml_load_part(vigil_engine *e, const vg_bundle_part *p,
+                                const char *bundle)
+{
+	char what[4200];
+
+	snprintf(what, sizeof what, "%s: part %s", bundle, p->name);
+	if (p->size > ML_MAX_MODEL_FILE)
+		return vg_engine_fail(e, VIGIL_EMODEL, "%s: model too large", what);
+	return install_model(e, p->data, (size_t)p->size, what);
+}
+
+/* The model loaded (not the built-in one), as it was read. */
+static vigil_error ml_save(vigil_engine *e, vg_bundle_writer *w)
+{
+	const ml_state *st = state_of(e);
+	vigil_error err;
+
+	if (!st || !st->loaded)
+		return VIGIL_OK;
+	if ((err = vg_bundle_part_begin(w, VG_PART_MODEL, 0, "model.vgm")) ||
+	    (err = vg_bundle_part_write(w, st->raw, st->raw_len)))
 		return err;
-	}
-	if (!(st = state_get(e))) {
-		vg_ml_model_free(m);
-		return vg_engine_fail(e, VIGIL_ENOMEM, "out of memory");
-	}
-	vg_ml_model_free(st->loaded);
-	st->loaded = m;
-	return VIGIL_OK;
+	return vg_bundle_part_end(w, 1);
 }
 
 static vigil_error ml_freeze(vigil_engine *e)
@@ -167,6 +208,7 @@ static void ml_engine_free(vigil_engine *e)
 	if (!st)
 		return;
 	vg_ml_model_free(st->loaded);
+	free(st->raw);
 	free(st);
 	e->stage_state[VG_STAGE_ml] = NULL;
 }
@@ -220,6 +262,8 @@ const vg_stage vg_stage_ml = {
 	.freeze = ml_freeze,
 	.engine_free = ml_engine_free,
 	.scan = ml_scan,
+	.load_part = ml_load_part,
+	.save = ml_save,
 };
 
 /* ------------------------------------------------------------------ */

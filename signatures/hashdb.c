@@ -19,39 +19,7 @@
 
 #include "engine/vg.h"
 #include "signatures/hashdb.h"
-
-/* Size field value that stands for "*" in a record. */
-#define ANY32 UINT32_MAX
-/* Largest prefix index: 2^16 + 1 offsets, 256 KiB per kind. */
-#define MAX_INDEX_BITS 16
-
-struct kindset {
-	uint8_t *rec;        /* n records of stride bytes */
-	size_t n, cap;
-	uint32_t *sizes;     /* sorted distinct sizes (not "*"), after freeze */
-	size_t nsizes;
-	int any_size;        /* some entry has size "*" */
-	uint32_t *index;     /* (1 << bits) + 1 record numbers, after freeze */
-	unsigned bits;
-};
-
-/* A slot of the name set: the name's hash beside its pool offset + 1
- * (0 = empty), so a probe touches the pool only on a likely match and
- * growing the set never rehashes a name. */
-struct name_slot {
-	uint32_t hash;
-	uint32_t off1;
-};
-
-struct vg_hashdb {
-	struct kindset k[VG_HASH_KINDS];
-	char *pool;          /* NUL-terminated names, each stored once */
-	size_t pool_len, pool_cap;
-	struct name_slot *names; /* open-addressing set of the pool's names */
-	size_t names_cap, names_used;
-	uint32_t last_off1;  /* the name added last, offset + 1 */
-	int frozen;
-};
+#include "signatures/hashdb_priv.h"
 
 static const size_t hash_lens[VG_HASH_KINDS] = { 16, 20, 32 };
 static const char *const kind_names[VG_HASH_KINDS] = { "md5", "sha1",
@@ -95,9 +63,11 @@ void vg_hashdb_free(vg_hashdb *db)
 {
 	if (!db)
 		return;
-	for (int i = 0; i < VG_HASH_KINDS; i++)
+	/* a mapped set's arrays live in the bundle's mapping */
+	for (int i = 0; i < VG_HASH_KINDS && !db->mapped; i++)
 		kindset_free(&db->k[i]);
-	free(db->pool);
+	if (!db->mapped)
+		free(db->pool);
 	free(db->names);
 	free(db);
 }
@@ -447,6 +417,13 @@ vigil_error vg_hashdb_freeze(vg_hashdb *db)
 /* Look-ups                                                            */
 /* ------------------------------------------------------------------ */
 
+/* The name at a pool offset; the pool ends in a NUL (checked when an
+ * image is mapped), so any offset inside it is a string. */
+static const char *name_at(const vg_hashdb *db, uint32_t off)
+{
+	return off < db->pool_len ? db->pool + off : "(damaged name)";
+}
+
 /* First record in [lo, hi) not below (hash, size32). */
 static size_t lower_bound(const struct kindset *ks, size_t len, size_t lo,
                           size_t hi, const uint8_t *hash, uint32_t size32)
@@ -486,18 +463,22 @@ const char *vg_hashdb_lookup(const vg_hashdb *db, vg_hash_kind kind,
 	p = prefix_of(hash, ks->bits);
 	lo = ks->index[p];
 	hi = ks->index[p + 1];
+	/* a mapped image is checked here rather than at load, which then
+	 * touches no page of it: a damaged index finds nothing */
+	if (lo > hi || hi > ks->n)
+		return NULL;
 	/* an exact size first, then "*", which sorts last */
 	if (size <= VG_HASH_MAX_SIZE) {
 		at = lower_bound(ks, len, lo, hi, hash, (uint32_t)size);
 		if (at < hi && memcmp(ks->rec + at * stride, hash, len) == 0 &&
 		    rd32(ks->rec + at * stride + len) == (uint32_t)size)
-			return db->pool + rd32(ks->rec + at * stride + len + 4);
+			return name_at(db, rd32(ks->rec + at * stride + len + 4));
 	}
 	if (!ks->any_size)
 		return NULL;
 	at = lower_bound(ks, len, lo, hi, hash, ANY32);
 	if (at < hi && memcmp(ks->rec + at * stride, hash, len) == 0)
-		return db->pool + rd32(ks->rec + at * stride + len + 4);
+		return name_at(db, rd32(ks->rec + at * stride + len + 4));
 	return NULL;
 }
 
@@ -551,6 +532,8 @@ size_t vg_hashdb_memory(const vg_hashdb *db)
 
 	if (!db)
 		return 0;
+	if (db->mapped)
+		return sizeof *db;
 	m = sizeof *db + db->pool_cap + db->names_cap * sizeof *db->names;
 	for (int i = 0; i < VG_HASH_KINDS; i++) {
 		const struct kindset *ks = &db->k[i];

@@ -99,4 +99,22 @@ uint64_t vg_hashdb_count(const vg_hashdb *db);
 /* Bytes of heap the set holds now, for tests and statistics. */
 size_t vg_hashdb_memory(const vg_hashdb *db);
 
+/*
+ * The image of a frozen set, the form bundles store (layout at the top
+ * of signatures/hashdb_image.c): written through fn in pieces.
+ */
+typedef vigil_error (*vg_image_write_fn)(void *ud, const void *p, size_t n);
+vigil_error vg_hashdb_write_image(const vg_hashdb *db, vg_image_write_fn fn,
+                                  void *ud);
+
+/*
+ * A frozen set that reads an image in place: nothing is copied, so img
+ * (4-byte aligned) must stay mapped and unchanged while the set lives.
+ * Offsets and sizes are checked here; indexes and name offsets are
+ * checked at each look-up, so loading touches only the first page.
+ * VIGIL_EDATABASE with why for a malformed image, or VIGIL_ENOMEM.
+ */
+vigil_error vg_hashdb_map_image(const uint8_t *img, size_t size,
+                                vg_hashdb **out, char *why, size_t whylen);
+
 #endif

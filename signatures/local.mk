@@ -2,7 +2,8 @@
 libvigil_la_SOURCES += signatures/stage_hash.c signatures/stage_yara.c
 # hash sets, allowlists and the built-in test signatures
 libvigil_la_SOURCES += signatures/hashdb.c signatures/hashdb.h \
-	signatures/hashdb_load.c signatures/builtin.c signatures/builtin.h
+	signatures/hashdb_load.c signatures/builtin.c signatures/builtin.h \
+	signatures/hashdb_priv.h signatures/hashdb_image.c
 EXTRA_DIST += doc/signatures.md
 # YARA: loading and compiling, the externals convention
 libvigil_la_SOURCES += signatures/yara_rules.c signatures/yara_rules.h \

@@ -10,18 +10,26 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "engine/vg.h"
+#include "engine/bundle.h"
 #include "signatures/builtin.h"
 #include "signatures/hashdb.h"
+
+/* Hash sets mapped from bundles, at most this many per engine. */
+#define MAX_MAPPED 16
 
 struct hash_state {
 	vg_hashdb *sigs;  /* .hdb .hsb: findings */
 	vg_hashdb *allow; /* .fp .sfp: clean */
 	int builtins;     /* built-in test signatures on; set at freeze */
+	/* from bundles, used in place: findings, then allowlists */
+	vg_hashdb *msigs[MAX_MAPPED], *mallow[MAX_MAPPED];
+	size_t nmsigs, nmallow;
 };
 
 static const char *const hash_extensions[] = { ".hdb", ".hsb", ".fp",
@@ -84,6 +92,10 @@ static void hash_engine_free(vigil_engine *e)
 		return;
 	vg_hashdb_free(st->sigs);
 	vg_hashdb_free(st->allow);
+	for (size_t i = 0; i < st->nmsigs; i++)
+		vg_hashdb_free(st->msigs[i]);
+	for (size_t i = 0; i < st->nmallow; i++)
+		vg_hashdb_free(st->mallow[i]);
 	free(st);
 	e->stage_state[VG_STAGE_hash] = NULL;
 }
@@ -99,13 +111,23 @@ static const uint8_t *digest_of(const vg_digest *d, vg_hash_kind kind)
 	return NULL;
 }
 
-static int allowlisted(const vg_hashdb *allow, const vg_layer *layer)
+static int allowlisted_in(const vg_hashdb *allow, const vg_layer *layer)
 {
 	for (int i = 0; i < VG_HASH_KINDS; i++) {
 		const uint8_t *h = digest_of(&layer->digest, kind_order[i]);
 		if (h && vg_hashdb_lookup(allow, kind_order[i], h, layer->size))
 			return 1;
 	}
+	return 0;
+}
+
+static int allowlisted(const struct hash_state *st, const vg_layer *layer)
+{
+	if (st->allow && allowlisted_in(st->allow, layer))
+		return 1;
+	for (size_t i = 0; i < st->nmallow; i++)
+		if (allowlisted_in(st->mallow[i], layer))
+			return 1;
 	return 0;
 }
 
@@ -122,15 +144,16 @@ static vigil_error scan_builtins(vg_ctx *ctx, const vg_layer *layer)
 	return VIGIL_OK;
 }
 
-/* One finding per distinct name, whichever digests match it. */
+/* One finding per distinct name, whichever digests (and sets) match. */
 static vigil_error scan_sigs(vg_ctx *ctx, const vg_layer *layer,
-                             const vg_hashdb *sigs)
+                             const vg_hashdb *const *sets, size_t nsets)
 {
-	const char *seen[VG_HASH_KINDS];
+	const char *seen[VG_HASH_KINDS * (MAX_MAPPED + 1)];
 	size_t nseen = 0;
 
-	for (int i = 0; i < VG_HASH_KINDS && !ctx->stop; i++) {
-		vg_hash_kind kind = kind_order[i];
+	for (size_t si = 0; si < nsets * VG_HASH_KINDS && !ctx->stop; si++) {
+		vg_hash_kind kind = kind_order[si % VG_HASH_KINDS];
+		const vg_hashdb *sigs = sets[si / VG_HASH_KINDS];
 		const uint8_t *h = digest_of(&layer->digest, kind);
 		const char *name;
 		size_t j;
@@ -158,7 +181,7 @@ static vigil_error hash_scan(vg_ctx *ctx, const vg_layer *layer, void *unused)
 
 	if (!st)
 		return VIGIL_OK;
-	if (st->allow && allowlisted(st->allow, layer)) {
+	if ((st->allow || st->nmallow) && allowlisted(st, layer)) {
 		ctx->allowlisted = 1;
 		return VIGIL_OK;
 	}
@@ -166,8 +189,12 @@ static vigil_error hash_scan(vg_ctx *ctx, const vg_layer *layer, void *unused)
 		if ((err = scan_builtins(ctx, layer)) != VIGIL_OK || ctx->stop)
 			return err;
 	}
-	if (st->sigs)
-		return scan_sigs(ctx, layer, st->sigs);
+	if (st->sigs && (err = scan_sigs(ctx, layer,
+	                                 (const vg_hashdb *const *)&st->sigs, 1)))
+		return err;
+	if (st->nmsigs && !ctx->stop)
+		return scan_sigs(ctx, layer, (const vg_hashdb *const *)st->msigs,
+		                 st->nmsigs);
 	return VIGIL_OK;
 }
 
@@ -177,8 +204,13 @@ static uint64_t hash_count(const vigil_engine *e)
 
 	if (!st)
 		return 0;
-	return vg_hashdb_count(st->sigs) + vg_hashdb_count(st->allow) +
-	       (st->builtins ? vg_builtin_count() : 0);
+	uint64_t n = vg_hashdb_count(st->sigs) + vg_hashdb_count(st->allow) +
+	             (st->builtins ? vg_builtin_count() : 0);
+	for (size_t i = 0; i < st->nmsigs; i++)
+		n += vg_hashdb_count(st->msigs[i]);
+	for (size_t i = 0; i < st->nmallow; i++)
+		n += vg_hashdb_count(st->mallow[i]);
+	return n;
 }
 
 static unsigned hash_digests(const vigil_engine *e, uint64_t size)
@@ -187,9 +219,88 @@ static unsigned hash_digests(const vigil_engine *e, uint64_t size)
 
 	if (!st)
 		return 0;
-	return vg_hashdb_digests(st->sigs, size) |
-	       vg_hashdb_digests(st->allow, size) |
-	       (st->builtins ? vg_builtin_digests(size) : 0);
+	unsigned need = vg_hashdb_digests(st->sigs, size) |
+	                vg_hashdb_digests(st->allow, size) |
+	                (st->builtins ? vg_builtin_digests(size) : 0);
+	for (size_t i = 0; i < st->nmsigs; i++)
+		need |= vg_hashdb_digests(st->msigs[i], size);
+	for (size_t i = 0; i < st->nmallow; i++)
+		need |= vg_hashdb_digests(st->mallow[i], size);
+	return need;
+}
+
+/* ------------------------------------------------------------------ */
+/* Bundles                                                             */
+/* ------------------------------------------------------------------ */
+
+/* A hash set part, used in place from the bundle's mapping. */
+static vigil_error hash_load_part(vigil_engine *e, const vg_bundle_part *p,
+                                  const char *bundle)
+{
+	struct hash_state *st = state_get(e);
+	int allow = p->kind == VG_PART_ALLOWLIST;
+	size_t *n;
+	vg_hashdb *db;
+	char why[256];
+	vigil_error err;
+
+	if (!st)
+		return vg_engine_fail(e, VIGIL_ENOMEM, "%s: out of memory", bundle);
+	n = allow ? &st->nmallow : &st->nmsigs;
+	if (*n == MAX_MAPPED)
+		return vg_engine_fail(e, VIGIL_EDATABASE, "%s: more than %d %s "
+		                      "sets loaded from bundles", bundle, MAX_MAPPED,
+		                      allow ? "allowlist" : "hash");
+	if ((err = vg_hashdb_map_image(p->data, (size_t)p->size, &db, why,
+	                               sizeof why)) != VIGIL_OK)
+		return vg_engine_fail(e, err, "%s: part %s: %s", bundle, p->name,
+		                      why);
+	(allow ? st->mallow : st->msigs)[(*n)++] = db;
+	return VIGIL_OK;
+}
+
+static vigil_error write_to_part(void *w, const void *p, size_t n)
+{
+	return vg_bundle_part_write(w, p, n);
+}
+
+static vigil_error save_set(vg_bundle_writer *w, const vg_hashdb *db,
+                            vg_part_kind kind, const char *name)
+{
+	vigil_error err;
+
+	if (!db || vg_hashdb_count(db) == 0)
+		return VIGIL_OK;
+	if ((err = vg_bundle_part_begin(w, kind, 0, name)) ||
+	    (err = vg_hashdb_write_image(db, write_to_part, w)))
+		return err;
+	return vg_bundle_part_end(w, vg_hashdb_count(db));
+}
+
+/* Each set its own part: the loose files' (sorted at freeze) and any
+ * mapped from bundles loaded before, so a bundle can extend another. */
+static vigil_error hash_save(vigil_engine *e, vg_bundle_writer *w)
+{
+	const struct hash_state *st = state_of(e);
+	vigil_error err;
+	char name[32];
+
+	if (!st)
+		return VIGIL_OK;
+	if ((err = save_set(w, st->sigs, VG_PART_HASHES, "hashes")) ||
+	    (err = save_set(w, st->allow, VG_PART_ALLOWLIST, "allowlist")))
+		return err;
+	for (size_t i = 0; i < st->nmsigs; i++) {
+		snprintf(name, sizeof name, "hashes-%zu", i + 1);
+		if ((err = save_set(w, st->msigs[i], VG_PART_HASHES, name)))
+			return err;
+	}
+	for (size_t i = 0; i < st->nmallow; i++) {
+		snprintf(name, sizeof name, "allowlist-%zu", i + 1);
+		if ((err = save_set(w, st->mallow[i], VG_PART_ALLOWLIST, name)))
+			return err;
+	}
+	return VIGIL_OK;
 }
 
 const vg_stage vg_stage_hash = {
@@ -201,4 +312,6 @@ const vg_stage vg_stage_hash = {
 	.scan = hash_scan,
 	.count = hash_count,
 	.digests = hash_digests,
+	.load_part = hash_load_part,
+	.save = hash_save,
 };

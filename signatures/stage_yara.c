@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "engine/bundle.h"
 #include "signatures/yara_externals.h"
 #include "signatures/yara_gate.h"
 #include "signatures/yara_rules.h"
@@ -290,6 +291,25 @@ static uint64_t yara_count(const vigil_engine *e)
 	return vg_yara_count(e->stage_state[VG_STAGE_yara]);
 }
 
+static vigil_error yara_load_part(vigil_engine *e, const vg_bundle_part *p,
+                                  const char *bundle)
+{
+	vg_yara *y = vg_yara_get(e);
+	char what[4200];
+
+	if (!y)
+		return vg_engine_fail(e, VIGIL_ENOMEM,
+		                      "%s: cannot set up libyara", bundle);
+	snprintf(what, sizeof what, "%s: part %s", bundle, p->name);
+	return vg_yara_add_image(e, y, p->data, (size_t)p->size, what,
+	                         (p->flags & VG_PART_MZ_ONLY) != 0, p->digest);
+}
+
+static vigil_error yara_save(vigil_engine *e, vg_bundle_writer *w)
+{
+	return vg_yara_save(e->stage_state[VG_STAGE_yara], w);
+}
+
 static const char *const yara_extensions[] = { ".yar", ".yara", ".yarc", NULL };
 
 const vg_stage vg_stage_yara = {
@@ -302,4 +322,6 @@ const vg_stage vg_stage_yara = {
 	.scanner_free = yara_scanner_free,
 	.scan = yara_scan_layer,
 	.count = yara_count,
+	.load_part = yara_load_part,
+	.save = yara_save,
 };

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/bundle.h"
 #include "signatures/yara_externals.h"
 #include "signatures/yara_gate.h"
 #include "signatures/yara_rules.h"
@@ -83,14 +84,22 @@ static unsigned declared_externals(const YR_RULES *rules)
 	return mask;
 }
 
-static vigil_error add_set(vigil_engine *e, vg_yara *y, YR_RULES *rules,
-                           int mz_only, vigil_verdict dflt)
+static void shared_release(YR_RULES *rules);
+
+/* Adds a set; on failure the rules are dropped (destroyed if owned, a
+ * shared reference released otherwise). dflt is the verdict of its rules
+ * that state no severity (vigil_engine_load_as). */
+static vigil_error add_set_ref(vigil_engine *e, vg_yara *y, YR_RULES *rules,
+                               int mz_only, vigil_verdict dflt, int owned)
 {
 	if (y->nsets == y->sets_cap) {
 		size_t ncap = y->sets_cap ? y->sets_cap * 2 : 4;
 		vg_yara_set *ns = realloc(y->sets, ncap * sizeof *ns);
 		if (!ns) {
-			yr_rules_destroy(rules);
+			if (owned)
+				yr_rules_destroy(rules);
+			else
+				shared_release(rules);
 			return vg_engine_fail(e, VIGIL_ENOMEM, "out of memory");
 		}
 		y->sets = ns;
@@ -101,8 +110,15 @@ static vigil_error add_set(vigil_engine *e, vg_yara *y, YR_RULES *rules,
 		.externals = declared_externals(rules),
 		.mz_only = mz_only,
 		.dflt = dflt,
+		.shared = !owned,
 	};
 	return VIGIL_OK;
+}
+
+static vigil_error add_set(vigil_engine *e, vg_yara *y, YR_RULES *rules,
+                           int mz_only, vigil_verdict dflt)
+{
+	return add_set_ref(e, y, rules, mz_only, dflt, 1);
 }
 
 /* ------------------------------------------------------------------ */
@@ -391,35 +407,187 @@ static size_t stream_read(void *ptr, size_t size, size_t count, void *f)
 	return fread(ptr, size, count, f);
 }
 
+/* Loads compiled rules from a stream as a set; what names the source
+ * in messages. */
+static vigil_error load_stream(vigil_engine *e, vg_yara *y, YR_STREAM *stream,
+                               const char *what, int mz_only)
+{
+	YR_RULES *rules = NULL;
+	int rc = yr_rules_load_stream(stream, &rules);
+
+	switch (rc) {
+	case ERROR_SUCCESS:
+		return add_set(e, y, rules, mz_only, e->load_verdict);
+	case ERROR_INSUFFICIENT_MEMORY:
+		return vg_engine_fail(e, VIGIL_ENOMEM, "%s: out of memory", what);
+	case ERROR_UNSUPPORTED_FILE_VERSION:
+		return vg_engine_fail(e, VIGIL_EDATABASE,
+		                      "%s: compiled by another YARA version "
+		                      "(this is libyara %s); recompile with yarac",
+		                      what, YR_VERSION);
+	default:
+		return vg_engine_fail(e, VIGIL_EDATABASE,
+		                      "%s: not a compiled YARA rules file "
+		                      "(yara error %d)", what, rc);
+	}
+}
+
 vigil_error vg_yara_add_compiled(vigil_engine *e, vg_yara *y,
                                  const char *path)
 {
 	YR_STREAM stream = { .read = stream_read };
-	YR_RULES *rules = NULL;
+	vigil_error err;
 	FILE *f;
-	int rc;
 
 	if (!(f = fopen(path, "re")))
 		return vg_engine_fail(e, vg_error_from_errno(errno), "%s: %s", path,
 		                      strerror(errno));
 	stream.user_data = f;
-	rc = yr_rules_load_stream(&stream, &rules);
+	err = load_stream(e, y, &stream, path, 0);
 	fclose(f);
-	switch (rc) {
-	case ERROR_SUCCESS:
-		return add_set(e, y, rules, 0, e->load_verdict);
-	case ERROR_INSUFFICIENT_MEMORY:
-		return vg_engine_fail(e, VIGIL_ENOMEM, "%s: out of memory", path);
-	case ERROR_UNSUPPORTED_FILE_VERSION:
-		return vg_engine_fail(e, VIGIL_EDATABASE,
-		                      "%s: compiled by another YARA version "
-		                      "(this is libyara %s); recompile with yarac",
-		                      path, YR_VERSION);
-	default:
-		return vg_engine_fail(e, VIGIL_EDATABASE,
-		                      "%s: not a compiled YARA rules file "
-		                      "(yara error %d)", path, rc);
+	return err;
+}
+
+/* Bytes in memory read as a stream. */
+typedef struct mem_stream {
+	const uint8_t *data;
+	size_t size, pos;
+} mem_stream;
+
+static size_t mem_read(void *ptr, size_t size, size_t count, void *ud)
+{
+	mem_stream *m = ud;
+	size_t left = m->size - m->pos, n;
+
+	if (size == 0 || count == 0)
+		return 0;
+	n = left / size < count ? left / size : count;
+	memcpy(ptr, m->data + m->pos, n * size);
+	m->pos += n * size;
+	return n;
+}
+
+/*
+ * Compiled rule sets loaded from bundles, shared by digest between the
+ * engines of the process, freed with their last engine.
+ */
+typedef struct shared_rules {
+	uint8_t digest[32];
+	YR_RULES *rules;
+	unsigned refs;
+	struct shared_rules *next;
+} shared_rules;
+
+static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
+static shared_rules *shared_list;
+
+/* Takes a reference on the rules of a digest, or NULL. */
+static YR_RULES *shared_get(const uint8_t digest[32])
+{
+	YR_RULES *r = NULL;
+
+	pthread_mutex_lock(&shared_lock);
+	for (shared_rules *s = shared_list; s; s = s->next)
+		if (!memcmp(s->digest, digest, 32)) {
+			s->refs++;
+			r = s->rules;
+			break;
+		}
+	pthread_mutex_unlock(&shared_lock);
+	return r;
+}
+
+/* Adds rules just loaded with one reference; -1 on ENOMEM. */
+static int shared_put(const uint8_t digest[32], YR_RULES *rules)
+{
+	shared_rules *s = calloc(1, sizeof *s);
+
+	if (!s)
+		return -1;
+	memcpy(s->digest, digest, 32);
+	s->rules = rules;
+	s->refs = 1;
+	pthread_mutex_lock(&shared_lock);
+	s->next = shared_list;
+	shared_list = s;
+	pthread_mutex_unlock(&shared_lock);
+	return 0;
+}
+
+/* Drops a reference; the last one destroys the rules. */
+static void shared_release(YR_RULES *rules)
+{
+	shared_rules **pp, *s = NULL;
+
+	pthread_mutex_lock(&shared_lock);
+	for (pp = &shared_list; *pp; pp = &(*pp)->next)
+		if ((*pp)->rules == rules) {
+			s = *pp;
+			if (--s->refs == 0)
+				*pp = s->next;
+			else
+				s = NULL;
+			break;
+		}
+	pthread_mutex_unlock(&shared_lock);
+	if (s) {
+		yr_rules_destroy(s->rules);
+		free(s);
 	}
+}
+
+vigil_error vg_yara_add_image(vigil_engine *e, vg_yara *y,
+                              const uint8_t *data, size_t size,
+                              const char *what, int mz_only,
+                              const uint8_t digest[32])
+{
+	mem_stream m = { data, size, 0 };
+	YR_STREAM stream = { .user_data = &m, .read = mem_read };
+	YR_RULES *rules = shared_get(digest);
+	vigil_error err;
+
+	if (!rules) {
+		if ((err = load_stream(e, y, &stream, what, mz_only)) != VIGIL_OK)
+			return err;
+		/* load_stream added the set last: hand its rules to the cache */
+		rules = y->sets[y->nsets - 1].rules;
+		if (shared_put(digest, rules) == 0)
+			y->sets[y->nsets - 1].shared = 1;
+		return VIGIL_OK;
+	}
+	return add_set_ref(e, y, rules, mz_only, e->load_verdict, 0);
+}
+
+/* Writes into a bundle part. */
+static size_t part_write(const void *ptr, size_t size, size_t count, void *w)
+{
+	if (vg_bundle_part_write(w, ptr, size * count) != VIGIL_OK)
+		return 0;
+	return count;
+}
+
+vigil_error vg_yara_save(const vg_yara *y, vg_bundle_writer *w)
+{
+	YR_STREAM stream = { .user_data = w, .write = part_write };
+	vigil_error err;
+	char name[32];
+
+	if (!y)
+		return VIGIL_OK;
+	for (size_t i = 0; i < y->nsets; i++) {
+		const vg_yara_set *set = &y->sets[i];
+		snprintf(name, sizeof name, "rules-%zu%s", i + 1,
+		         set->mz_only ? "-mz" : "");
+		if ((err = vg_bundle_part_begin(w, VG_PART_YARA,
+		                                set->mz_only ? VG_PART_MZ_ONLY : 0,
+		                                name)))
+			return err;
+		if (yr_rules_save_stream(set->rules, &stream) != ERROR_SUCCESS)
+			return VIGIL_EIO;
+		if ((err = vg_bundle_part_end(w, set->rules->num_rules)))
+			return err;
+	}
+	return VIGIL_OK;
 }
 
 /* ------------------------------------------------------------------ */
@@ -555,7 +723,10 @@ void vg_yara_free(vg_yara *y)
 	free_sources(y);
 	free(y->sources);
 	for (size_t i = 0; i < y->nsets; i++) {
-		yr_rules_destroy(y->sets[i].rules);
+		if (y->sets[i].shared)
+			shared_release(y->sets[i].rules);
+		else
+			yr_rules_destroy(y->sets[i].rules);
 		free(y->sets[i].sev);
 	}
 	free(y->sets);

@@ -20,6 +20,7 @@ typedef struct vg_yara_set {
 	int mz_only;        /* no rule can match unless the object is "MZ..." */
 	vigil_verdict dflt; /* a .yarc's default verdict (vigil_engine_load_as) */
 	vg_yara_sev *sev;   /* per rule, by index in rules_table; from freeze */
+	int shared;         /* rules belong to the shared cache (bundles) */
 } vg_yara_set;
 
 /* The two compilers sources go to (yara_gate.h). */
@@ -58,6 +59,22 @@ vigil_error vg_yara_add_source(vigil_engine *e, vg_yara *y, const char *path);
 /* Loads a .yarc file written by yarac or yr_rules_save as its own set. */
 vigil_error vg_yara_add_compiled(vigil_engine *e, vg_yara *y,
                                  const char *path);
+
+/*
+ * Loads compiled rules held in memory (a bundle part) as a set; what
+ * names them in messages. digest is the part's BLAKE2b-256, checked by
+ * the bundle's signature: engines in one process that load a part with
+ * the same digest share one YR_RULES (read-only while scanning), so a
+ * reload whose YARA part did not change costs no second copy.
+ */
+vigil_error vg_yara_add_image(vigil_engine *e, vg_yara *y,
+                              const uint8_t *data, size_t size,
+                              const char *what, int mz_only,
+                              const uint8_t digest[32]);
+
+/* Writes each set as a bundle part (frozen engines only). */
+struct vg_bundle_writer;
+vigil_error vg_yara_save(const vg_yara *y, struct vg_bundle_writer *w);
 
 /* Turns the sources into sets (the gated files', the rest's), reads
  * every rule's severity (yara_severity.h); sets e->cache_keys_name if

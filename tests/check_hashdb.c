@@ -673,6 +673,102 @@ START_TEST(test_million_entries)
 }
 END_TEST
 
+
+/* ------------------------------------------------------------------ */
+/* Images (the form bundles map)                                       */
+/* ------------------------------------------------------------------ */
+
+struct image_buf {
+	uint8_t *p;
+	size_t n, cap;
+};
+
+static vigil_error image_put(void *ud, const void *p, size_t n)
+{
+	struct image_buf *b = ud;
+	ck_assert_uint_le(b->n + n, b->cap);
+	memcpy(b->p + b->n, p, n);
+	b->n += n;
+	return VIGIL_OK;
+}
+
+static void fill_hash(uint8_t *h, size_t len, unsigned i)
+{
+	for (size_t j = 0; j < len; j++)
+		h[j] = (uint8_t)(i * 131 + j * 7 + (i >> 8));
+}
+
+START_TEST(test_image_roundtrip)
+{
+	struct image_buf img = { aligned_alloc(4096, 1 << 22), 0, 1 << 22 };
+	vg_hashdb *db = vg_hashdb_new(), *m = NULL;
+	char why[256], name[32];
+	uint8_t h[32];
+
+	ck_assert_ptr_nonnull(img.p);
+	for (unsigned i = 0; i < 3000; i++) {
+		vg_hash_kind k = (vg_hash_kind)(i % 3);
+		fill_hash(h, vg_hash_len(k), i);
+		snprintf(name, sizeof name, "Image.%u", i % 50);
+		ck_assert_int_eq(vg_hashdb_add(db, k, h, i % 7 ? 1000 + i
+		                               : VG_HASH_ANY_SIZE, name,
+		                               strlen(name)), VIGIL_OK);
+	}
+	ck_assert_int_eq(vg_hashdb_freeze(db), VIGIL_OK);
+	ck_assert_int_eq(vg_hashdb_write_image(db, image_put, &img), VIGIL_OK);
+	ck_assert_int_eq(vg_hashdb_map_image(img.p, img.n, &m, why, sizeof why),
+	                 VIGIL_OK);
+	ck_assert_uint_eq(vg_hashdb_count(m), vg_hashdb_count(db));
+	/* the mapped set owns no copy of the arrays */
+	ck_assert_uint_lt(vg_hashdb_memory(m), 1024);
+	for (unsigned i = 0; i < 3000; i++) {
+		vg_hash_kind k = (vg_hash_kind)(i % 3);
+		uint64_t size = 1000 + i;
+		fill_hash(h, vg_hash_len(k), i);
+		const char *a = vg_hashdb_lookup(db, k, h, size);
+		const char *b = vg_hashdb_lookup(m, k, h, size);
+		ck_assert_ptr_nonnull(a);
+		ck_assert_ptr_nonnull(b);
+		ck_assert_str_eq(a, b);
+		ck_assert_uint_eq(vg_hashdb_digests(db, size),
+		                  vg_hashdb_digests(m, size));
+		h[0] ^= 0xff;
+		ck_assert_ptr_null(vg_hashdb_lookup(m, k, h, size));
+	}
+	vg_hashdb_free(m);
+
+	/* damaged images: refused, or look-ups that find nothing */
+	uint8_t save[8];
+	memcpy(save, img.p + 24 + 8, 4);
+	img.p[24 + 8] = 17; /* MD5 index bits beyond the limit */
+	ck_assert_int_eq(vg_hashdb_map_image(img.p, img.n, &m, why, sizeof why),
+	                 VIGIL_EDATABASE);
+	memcpy(img.p + 24 + 8, save, 4);
+	memcpy(save, img.p + 24 + 24, 8);
+	memset(img.p + 24 + 24, 0x7f, 8); /* MD5 records far outside */
+	ck_assert_int_eq(vg_hashdb_map_image(img.p, img.n, &m, why, sizeof why),
+	                 VIGIL_EDATABASE);
+	memcpy(img.p + 24 + 24, save, 8);
+	ck_assert_int_eq(vg_hashdb_map_image(img.p, img.n - 1, &m, why,
+	                                     sizeof why), VIGIL_EDATABASE);
+	ck_assert_int_eq(vg_hashdb_map_image(img.p, 100, &m, why, sizeof why),
+	                 VIGIL_EDATABASE);
+	/* an index pointing past the records is caught at look-up */
+	uint64_t index_off;
+	memcpy(&index_off, img.p + 24 + 32, 8);
+	memset(img.p + index_off, 0xff, 64);
+	ck_assert_int_eq(vg_hashdb_map_image(img.p, img.n, &m, why, sizeof why),
+	                 VIGIL_OK);
+	for (unsigned i = 0; i < 3000; i += 3) {
+		fill_hash(h, 16, i);
+		(void)vg_hashdb_lookup(m, VG_HASH_MD5, h, 1000 + i);
+	}
+	vg_hashdb_free(m);
+	vg_hashdb_free(db);
+	free(img.p);
+}
+END_TEST
+
 static Suite *hashdb_suite(void)
 {
 	Suite *s = suite_create("hashdb");
@@ -690,6 +786,7 @@ static Suite *hashdb_suite(void)
 	tcase_add_test(tc, test_digests_hook);
 	tcase_add_test(tc, test_md5_computed_only_when_needed);
 	tcase_add_test(tc, test_load_directory);
+	tcase_add_test(tc, test_image_roundtrip);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("scale");

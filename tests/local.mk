@@ -32,6 +32,12 @@ tests_check_yara_CFLAGS = $(VG_TEST_CFLAGS)
 tests_check_yara_LDFLAGS = -static
 tests_check_yara_LDADD = $(VG_TEST_LIBS)
 
+check_PROGRAMS += tests/check_bundle
+TESTS += tests/check_bundle
+tests_check_bundle_CFLAGS = $(VG_TEST_CFLAGS)
+tests_check_bundle_LDFLAGS = -static
+tests_check_bundle_LDADD = $(VG_TEST_LIBS)
+
 check_PROGRAMS += tests/check_unpack
 TESTS += tests/check_unpack
 tests_check_unpack_CFLAGS = $(VG_TEST_CFLAGS)
@@ -50,6 +56,10 @@ VG_CLI_TESTS = tests/cli_scan.sh tests/cli_json.sh tests/cli_walk.sh \
 	tests/cli_usage.sh tests/doc_sync.sh
 TESTS += $(VG_CLI_TESTS)
 EXTRA_DIST += $(VG_CLI_TESTS)
+
+# signature bundles: build, sign, verify, scan, refusals (issue 14)
+TESTS += tests/bundle_cli.sh tests/update.sh
+EXTRA_DIST += tests/bundle_cli.sh tests/update.sh tests/update_mirror.py
 
 # YARA: the same matches as the yara command; signature-base rules that
 # read the filename and extension externals, through `vigil scan`

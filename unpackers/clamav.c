@@ -72,9 +72,11 @@ void vg_clamav_free(vg_clamav *c)
 		return;
 	if (c->cl)
 		cl_engine_free(c->cl);
-	for (unsigned i = 0; i < c->dbs; i++)
-		free(c->db_paths[i]);
-	free(c->db_paths);
+	for (unsigned i = 0; c->db && i < c->dbs; i++) {
+		free(c->db[i].name);
+		free(c->db[i].path);
+	}
+	free(c->db);
 	free(c);
 }
 

@@ -24,14 +24,25 @@
 
 struct cl_engine;
 
+/* A database loaded, kept to reload from and to write a bundle. */
+typedef struct vg_clamav_db {
+	char *name;          /* base name: its extension is its type */
+	char *path;          /* a loose file, or NULL */
+	const uint8_t *data; /* else its bytes in a mapped bundle */
+	size_t size;
+	uint64_t sigs;
+} vg_clamav_db;
+
 /* The engine-wide libclamav state, owned by the clamav stage and kept in
  * engine->stage_state[VG_STAGE_clamav]. Read-only once frozen. */
 typedef struct vg_clamav {
 	struct cl_engine *cl;
 	uint64_t sigs;      /* ClamAV signatures loaded */
 	unsigned dbs;       /* database files loaded */
-	char **db_paths;    /* their paths, dbs of them, to reload from */
 	int compiled;
+	/* the dbs files, in loading order: to reload from after a failed
+	 * load, and to write a bundle */
+	vg_clamav_db *db;
 } vg_clamav;
 
 /* The engine's libclamav state, or NULL when none was set up. */

@@ -85,11 +85,14 @@ typedef enum vigil_error {
 	VIGIL_EVAULT = 18,    /* vault unusable: owner, mode, key, damaged item */
 	VIGIL_EFULL = 19,     /* vault size cap reached, or its disk is full */
 	VIGIL_EEXIST = 20,    /* restore target exists */
-	VIGIL_ENODETECTION = 21 /* result is CLEAN or INCOMPLETE: nothing to act on */
+	VIGIL_ENODETECTION = 21, /* result is CLEAN or INCOMPLETE: nothing to act on */
+	/* Signature bundles: */
+	VIGIL_ESIGNATURE = 22,/* bundle unsigned, badly signed or untrusted */
+	VIGIL_EROLLBACK = 23  /* bundle older than the lowest version allowed */
 } vigil_error;
 
 /* Number of vigil_error values, for tables and tests. */
-#define VIGIL_ERROR_COUNT 22
+#define VIGIL_ERROR_COUNT 24
 
 /*
  * A short English description of an error code. Never NULL; static
@@ -184,9 +187,13 @@ typedef enum vigil_option {
 	/* Do not use the built-in ML model. Default 0. */
 	VIGIL_OPT_NO_ML = 2,
 	/* Do not unpack archives and containers. Default 0. */
-	VIGIL_OPT_NO_UNPACK = 3
+	VIGIL_OPT_NO_UNPACK = 3,
+	/* Load signature bundles that are unsigned or signed by a key not
+	 * in the trust store: for development only. A signature that is
+	 * present but does not verify is still refused. Default 0. */
+	VIGIL_OPT_ALLOW_UNSIGNED = 4
 } vigil_option;
-#define VIGIL_OPTION_COUNT 4
+#define VIGIL_OPTION_COUNT 5
 
 VIGIL_API vigil_error vigil_engine_set_option(vigil_engine *engine,
                                               vigil_option option,
@@ -332,6 +339,8 @@ VIGIL_API vigil_error vigil_engine_cloud_stats(const vigil_engine *engine,
  *   .yar .yara         YARA sources, each file in its own namespace
  *   .yarc              compiled YARA rules (yarac)
  *   .cvd .cld .cud .ndb .ldb .cdb .ign2 ... ClamAV databases
+ *   .vgm               an ML model
+ *   .vgb               a signed bundle of all of these (see below)
  *
  * On VIGIL_EDATABASE, vigil_engine_last_error names the file and line.
  * VIGIL_EFROZEN after vigil_engine_freeze.
@@ -375,6 +384,55 @@ typedef int (*vigil_load_error_cb)(const char *path, vigil_error err,
 VIGIL_API void vigil_engine_set_load_callback(vigil_engine *engine,
                                               vigil_load_error_cb cb,
                                               void *userdata);
+
+/*
+ * Signature bundles (.vgb, doc/bundle.md): vigil_engine_load takes a
+ * bundle file (by its .vgb extension or its magic bytes, also inside a
+ * directory) and loads it only when a key of the engine's trust store
+ * signed it, and its version is at least the engine's minimum. Refusals:
+ * VIGIL_ESIGNATURE (unsigned, bad signature, untrusted key),
+ * VIGIL_EROLLBACK (older), VIGIL_EDATABASE (truncated or malformed);
+ * vigil_engine_last_error says which. Hash sets in a bundle are mapped
+ * read-only and used in place, shared by every process loading the same
+ * file; a bundle must be replaced (rename), never rewritten in place,
+ * while engines use it. On any failed load, free the engine.
+ */
+
+/*
+ * Sets the trust store: a directory of public key files (*.pub, made by
+ * vigil_key_generate). Copied. NULL restores the built-in default,
+ * vigil_default_trust_dir(). VIGIL_EFROZEN after freeze.
+ */
+VIGIL_API vigil_error vigil_engine_set_trust_dir(vigil_engine *engine,
+                                                 const char *dir);
+
+/* The trust store chosen when vigil was built (configure
+ * --with-trust-dir), e.g. "/etc/vigil/trusted-keys". Static storage. */
+VIGIL_API const char *vigil_default_trust_dir(void);
+
+/*
+ * Bundles older than version are refused with VIGIL_EROLLBACK. A daemon
+ * reloading passes the version it serves, so a replayed old bundle
+ * cannot take its place. Default 0 (any). VIGIL_EFROZEN after freeze.
+ */
+VIGIL_API vigil_error vigil_engine_set_min_bundle_version(vigil_engine *engine,
+                                                          uint64_t version);
+
+/* The highest version of the bundles loaded so far; 0 when none. */
+VIGIL_API uint64_t vigil_engine_bundle_version(const vigil_engine *engine);
+
+/*
+ * Writes everything loaded into a frozen engine as one unsigned bundle
+ * at path (atomically: a temporary file beside it, then rename): hash
+ * sets and allowlists in mapped form, YARA rules compiled, ClamAV
+ * databases and the ML model as loaded. The built-in signatures are not
+ * written. version is the bundle's version (monotonic: 0 takes the
+ * current time in seconds). Sign it with vigil_bundle_sign (bundle.h).
+ * VIGIL_ENOTFROZEN before freeze.
+ */
+VIGIL_API vigil_error vigil_engine_save_bundle(vigil_engine *engine,
+                                               const char *path,
+                                               uint64_t version);
 
 /*
  * Number of signatures loaded so far, of all kinds (hash entries, YARA
