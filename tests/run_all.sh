@@ -8,6 +8,12 @@ cd "$(dirname "$0")/.."
 top=$PWD
 jobs=$(nproc 2>/dev/null || echo 2)
 fuzz_seconds=${VIGIL_FUZZ_SECONDS:-15}
+# The shared data (rule sets, ML data) sits beside the checkout; name it
+# absolutely so make distcheck's copy of the tree finds it too.
+if [ -z "${VIGIL_SHARED:-}" ] && [ -d "$top/../shared" ]; then
+	VIGIL_SHARED=$(cd "$top/../shared" && pwd)
+	export VIGIL_SHARED
+fi
 export LSAN_OPTIONS="suppressions=$top/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 passed=0   # steps
 failed=0
