@@ -691,8 +691,14 @@ static void version_text(char *buf, size_t len)
 	vg_pool_get_stats(cd.d->pool, &s);
 	localtime_r(&cd.loaded_at, &tm);
 	strftime(when, sizeof when, "%a %b %e %H:%M:%S %Y", &tm);
-	/* clamd: "ClamAV <version>/<database version>/<database date>" */
-	snprintf(buf, len, "vigil %s/%u/%s", vigil_version(), s.generation, when);
+	/* clamd: "ClamAV <version>/<database version>/<database date>";
+	 * the bundle's version when one serves, else the generation */
+	if (s.bundle_version)
+		snprintf(buf, len, "vigil %s/%llu/%s", vigil_version(),
+		         (unsigned long long)s.bundle_version, when);
+	else
+		snprintf(buf, len, "vigil %s/%u/%s", vigil_version(), s.generation,
+		         when);
 }
 
 static void cmd_stats(conn *c, char term)

@@ -54,6 +54,10 @@ typedef enum vg_conf_type {
 	/* --- the engine --- */ \
 	X(DATABASE_DIRECTORY, "DatabaseDirectory", VG_CT_PATH, "", 0, 0, NULL, \
 	  "signature folder loaded at start and on every reload; empty: built-in signatures only") \
+	X(TRUSTED_KEYS, "TrustedKeys", VG_CT_PATH, "", 0, 0, NULL, \
+	  "folder of public keys (*.pub): a bundle (.vgb) loads only when one of them signed it; empty: the trust store vigil was built with") \
+	X(ALLOW_UNSIGNED, "AllowUnsignedBundles", VG_CT_BOOL, "no", 0, 1, NULL, \
+	  "load unsigned bundles and bundles signed by a key not in TrustedKeys (development only)") \
 	X(BUILTIN_SIGNATURES, "BuiltinSignatures", VG_CT_BOOL, "yes", 0, 1, NULL, \
 	  "add the built-in test signatures (EICAR, clam.exe)") \
 	X(SCAN_ML, "ScanML", VG_CT_BOOL, "yes", 0, 1, NULL, \

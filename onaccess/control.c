@@ -84,10 +84,11 @@ static void serve(int fd)
 		if (!strcasecmp(line, "STATUS")) {
 			/* the short form: is it serving, with what */
 			json_t *pool = json_object_get(o, "pool");
-			json_t *st = json_pack("{s:s, s:i, s:O, s:O, s:O, s:O}",
+			json_t *st = json_pack("{s:s, s:i, s:O, s:O, s:O, s:O, s:O}",
 				"state", "serving", "pid", (int)getpid(),
 				"generation", json_object_get(pool, "generation"),
 				"signatures", json_object_get(pool, "signatures"),
+				"bundle_version", json_object_get(pool, "bundle_version"),
 				"workers", json_object_get(pool, "workers"),
 				"last_reload", json_object_get(pool, "last_reload"));
 			json_decref(o);

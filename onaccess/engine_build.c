@@ -2,7 +2,8 @@
  * engine_build.c - vigild.conf's engine directives to vigil's limits
  * and options (the names follow clamd.conf where the meaning is the
  * same: MaxFileSize, MaxScanSize, MaxFiles, MaxRecursion, MaxScanTime,
- * ScanArchive, AlertEncrypted).
+ * ScanArchive, AlertEncrypted), and the bundle trust settings
+ * (TrustedKeys, AllowUnsignedBundles, as vigil-update.conf).
  */
 #include "config.h"
 
@@ -26,10 +27,12 @@ static const struct {
 	{ VG_CONF_CACHE_ENTRIES, VIGIL_LIMIT_CACHE_ENTRIES },
 };
 
-vigil_engine *vg_engine_build(const vg_config *cfg, char *err, size_t errlen)
+vigil_engine *vg_engine_build(const vg_config *cfg, uint64_t min_bundle,
+                              char *err, size_t errlen)
 {
 	vigil_engine *e = NULL;
 	const char *db = vg_conf_str(cfg, VG_CONF_DATABASE_DIRECTORY);
+	const char *trust = vg_conf_str(cfg, VG_CONF_TRUSTED_KEYS);
 	vigil_error rc;
 
 	if ((rc = vigil_engine_new(&e)) != VIGIL_OK) {
@@ -54,6 +57,13 @@ vigil_engine *vg_engine_build(const vg_config *cfg, char *err, size_t errlen)
 	    vigil_engine_set_option(e, VIGIL_OPT_ENCRYPTED_SUSPICIOUS,
 	                            vg_conf_bool(cfg, VG_CONF_ALERT_ENCRYPTED))) {
 		snprintf(err, errlen, "engine options: %s", vigil_engine_last_error(e));
+		goto fail;
+	}
+	if ((*trust && (rc = vigil_engine_set_trust_dir(e, trust)) != VIGIL_OK) ||
+	    (rc = vigil_engine_set_option(e, VIGIL_OPT_ALLOW_UNSIGNED,
+	                                  vg_conf_bool(cfg, VG_CONF_ALLOW_UNSIGNED))) ||
+	    (rc = vigil_engine_set_min_bundle_version(e, min_bundle))) {
+		snprintf(err, errlen, "bundle settings: %s", vigil_strerror(rc));
 		goto fail;
 	}
 	if (*db && (rc = vigil_engine_load(e, db)) != VIGIL_OK) {

@@ -231,7 +231,8 @@ static void spawn_worker(const vigil_engine *engine, int sock,
 	close(sp[0]);
 }
 
-int vg_engine_process_main(int sock, const char *config_path)
+int vg_engine_process_main(int sock, const char *config_path,
+                           uint64_t min_bundle)
 {
 	char err[1024];
 	vg_config *cfg;
@@ -244,7 +245,7 @@ int vg_engine_process_main(int sock, const char *config_path)
 	if (getppid() == 1)
 		return 1;
 	if (!(cfg = vg_config_load(config_path, err, sizeof err)) ||
-	    !(engine = vg_engine_build(cfg, err, sizeof err))) {
+	    !(engine = vg_engine_build(cfg, min_bundle, err, sizeof err))) {
 		m.kind = VG_ZY_FAILED;
 		snprintf(m.text, sizeof m.text, "%s", err);
 		send_zy(sock, &m, NULL, 0);
@@ -254,6 +255,7 @@ int vg_engine_process_main(int sock, const char *config_path)
 	vg_config_free(cfg);
 	m.kind = VG_ZY_READY;
 	m.count = vigil_engine_signature_count(engine);
+	m.version = vigil_engine_bundle_version(engine);
 	snprintf(m.text, sizeof m.text, "%llu signatures",
 	         (unsigned long long)m.count);
 	if (send_zy(sock, &m, NULL, 0) != 0)

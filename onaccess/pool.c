@@ -98,6 +98,7 @@ struct vg_gen {
 	int serving;    /* takes new jobs */
 	int retiring;   /* finishes what it has, then goes */
 	uint64_t signatures;
+	uint64_t bundle;  /* bundle version loaded, 0: none */
 	unsigned want;  /* workers it should have */
 	unsigned spawning;
 	unsigned nworkers;
@@ -126,6 +127,9 @@ struct vg_pool {
 	vg_gen *current;  /* serving */
 	vg_gen *loading;  /* being loaded by a reload */
 	unsigned gen_ids;
+	/* highest bundle version served so far: a reload refuses older
+	 * ones, also after the serving engine process died */
+	uint64_t bundle;
 
 	vg_pool_stats st; /* counters, under mu */
 	vg_centry *cache; /* cache_size entries, under mu; NULL: off */
@@ -180,9 +184,9 @@ static vg_gen *gen_spawn(vg_pool *p, char *err, size_t errlen)
 {
 	vg_gen *g = calloc(1, sizeof *g);
 	int sp[2];
-	char fdarg[16];
+	char fdarg[16], minarg[24];
 	char *argv[] = { "vigild", "--engine-process", fdarg, "--config",
-	                 p->config_path, NULL };
+	                 p->config_path, "--min-bundle-version", minarg, NULL };
 	posix_spawn_file_actions_t fa;
 	struct epoll_event ev;
 	int rc;
@@ -204,6 +208,7 @@ static vg_gen *gen_spawn(vg_pool *p, char *err, size_t errlen)
 		sp[1] = moved;
 	}
 	snprintf(fdarg, sizeof fdarg, "3");
+	snprintf(minarg, sizeof minarg, "%llu", (unsigned long long)p->bundle);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, sp[1], 3);
 	rc = posix_spawn(&g->zpid, "/proc/self/exe", &fa, NULL, argv, environ);
@@ -579,6 +584,8 @@ static void gen_promote(vg_pool *p, vg_gen *g)
 	g->id = ++p->gen_ids; /* generations count successful loads */
 	p->current = g;
 	p->loading = NULL;
+	if (g->bundle > p->bundle)
+		p->bundle = g->bundle;
 	if (old && old != g) {
 		old->serving = 0;
 		old->retiring = 1;
@@ -596,6 +603,7 @@ static void gen_promote(vg_pool *p, vg_gen *g)
 	pthread_mutex_lock(&p->mu);
 	p->st.generation = g->id;
 	p->st.signatures = g->signatures;
+	p->st.bundle_version = g->bundle;
 	hook = p->gen_hook;
 	hook_ud = p->gen_hook_ud;
 	pthread_mutex_unlock(&p->mu);
@@ -603,8 +611,15 @@ static void gen_promote(vg_pool *p, vg_gen *g)
 	 * kernel verdict cache here */
 	if (hook)
 		hook(g->id, hook_ud);
-	snprintf(msg, sizeof msg, "generation %u serving: %llu signatures, %u workers",
-	         g->id, (unsigned long long)g->signatures, g->nworkers);
+	if (g->bundle)
+		snprintf(msg, sizeof msg, "generation %u serving: %llu signatures, "
+		         "bundle version %llu, %u workers", g->id,
+		         (unsigned long long)g->signatures,
+		         (unsigned long long)g->bundle, g->nworkers);
+	else
+		snprintf(msg, sizeof msg, "generation %u serving: %llu signatures, "
+		         "%u workers", g->id, (unsigned long long)g->signatures,
+		         g->nworkers);
 	vg_log(VG_LOG_INFO, "%s", msg);
 	reload_finished(p, 1, msg);
 }
@@ -675,11 +690,16 @@ static void zygote_readable(vg_pool *p, vg_gen *g)
 	case VG_ZY_READY:
 		g->ready = 1;
 		g->signatures = m.count;
+		g->bundle = m.version;
 		for (unsigned i = 0; i < g->want; i++)
 			gen_request_worker(g);
 		break;
 	case VG_ZY_FAILED:
-		vg_log(VG_LOG_ERR, "loading signatures failed: %s", m.text);
+		if (p->current && p->current->serving)
+			vg_log(VG_LOG_ERR, "reload refused: %s; generation %u keeps "
+			       "serving", m.text, p->current->id);
+		else
+			vg_log(VG_LOG_ERR, "loading signatures failed: %s", m.text);
 		reload_finished(p, 0, m.text);
 		gen_free(p, g);
 		return;

@@ -86,6 +86,7 @@ int vg_pool_reload(vg_pool *p, int wait, char *msg, size_t msglen);
 typedef struct vg_pool_stats {
 	unsigned generation;     /* counts successful loads, from 1 */
 	uint64_t signatures;     /* loaded in the serving generation */
+	uint64_t bundle_version; /* of the serving generation's bundle; 0: none */
 	unsigned workers;        /* live workers of the serving generation */
 	unsigned busy;           /* of them, scanning now */
 	unsigned queued;         /* jobs waiting now */
@@ -125,7 +126,9 @@ void vg_pool_set_generation_hook(vg_pool *p, vg_pool_gen_hook fn, void *ud);
  * thread bumps at least once a second. */
 uint64_t vg_pool_heartbeat(vg_pool *p);
 
-/* The engine process's main (vigild --engine-process FD --config PATH). */
-int vg_engine_process_main(int sock, const char *config_path);
+/* The engine process's main (vigild --engine-process FD --config PATH
+ * [--min-bundle-version N]): bundles older than min_bundle are refused. */
+int vg_engine_process_main(int sock, const char *config_path,
+                           uint64_t min_bundle);
 
 #endif /* VIGIL_ONACCESS_POOL_H */

@@ -56,7 +56,7 @@ json_t *vg_daemon_stats(const vg_daemon *d)
 	vg_pool_get_stats(d->pool, &s);
 	json_object_set_new(o, "pool", json_pack(
 		"{s:i, s:I, s:i, s:i, s:i, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I,"
-		" s:I, s:I, s:I, s:I, s:I, s:s}",
+		" s:I, s:I, s:I, s:I, s:I, s:s, s:I}",
 		"generation", (int)s.generation, "signatures", (json_int_t)s.signatures,
 		"workers", (int)s.workers, "busy", (int)s.busy, "queued", (int)s.queued,
 		"queue_max", (int)s.queue_max, "queue_high", (int)s.queue_high,
@@ -67,7 +67,8 @@ json_t *vg_daemon_stats(const vg_daemon *d)
 		"cache_hits", (json_int_t)s.cache_hits,
 		"reloads", (json_int_t)s.reloads,
 		"reload_failures", (json_int_t)s.reload_failures,
-		"last_reload", s.last_reload));
+		"last_reload", s.last_reload,
+		"bundle_version", (json_int_t)s.bundle_version));
 	json_object_set_new(o, "log_dropped", json_integer((json_int_t)vg_log_dropped()));
 	for (size_t i = 0; i < NSERVICES; i++)
 		if (services[i]->stats)
@@ -137,7 +138,7 @@ static int check_config(const char *path)
 		fprintf(stderr, "vigild: %s\n", err);
 		return 1;
 	}
-	if (!(e = vg_engine_build(cfg, err, sizeof err))) {
+	if (!(e = vg_engine_build(cfg, 0, err, sizeof err))) {
 		fprintf(stderr, "vigild: %s: %s\n", path, err);
 		vg_config_free(cfg);
 		return 1;
@@ -355,12 +356,14 @@ int main(int argc, char **argv)
 		{ "check-config", no_argument, NULL, 'C' },
 		{ "list-directives", no_argument, NULL, 'L' },
 		{ "engine-process", required_argument, NULL, 'E' },
+		{ "min-bundle-version", required_argument, NULL, 'M' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config = DEFAULT_CONFIG;
 	int foreground = 0, check = 0, engine_fd = -1, c;
+	unsigned long long min_bundle = 0;
 
 	while ((c = getopt_long(argc, argv, "c:FVh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -369,6 +372,7 @@ int main(int argc, char **argv)
 		case 'C': check = 1; break;
 		case 'L': vg_config_table_dump(stdout); return 0;
 		case 'E': engine_fd = atoi(optarg); break;
+		case 'M': min_bundle = strtoull(optarg, NULL, 10); break;
 		case 'V': fputs(vigil_version_details(), stdout); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 1;
@@ -379,7 +383,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (engine_fd >= 0)
-		return vg_engine_process_main(engine_fd, config);
+		return vg_engine_process_main(engine_fd, config, min_bundle);
 	if (check)
 		return check_config(config);
 	return run(config, foreground);

@@ -346,6 +346,7 @@ size_t vg_zy_encode(uint8_t *buf, size_t cap, const vg_zy_msg *m)
 	switch (m->kind) {
 	case VG_ZY_READY:
 		put_u64(&o, m->count);
+		put_u64(&o, m->version);
 		put_str16(&o, m->text, sizeof m->text - 1);
 		break;
 	case VG_ZY_FAILED:
@@ -377,6 +378,7 @@ int vg_zy_decode(const uint8_t *buf, size_t len, vg_zy_msg *m)
 	switch (m->kind) {
 	case VG_ZY_READY:
 		m->count = get_u64(&in);
+		m->version = get_u64(&in);
 		/* fall through */
 	case VG_ZY_FAILED:
 		n = get_u16(&in);

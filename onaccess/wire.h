@@ -87,7 +87,7 @@ int vg_reply_add_finding(vg_reply *r, const char *stage, const char *name,
                          const char *detail);
 
 /* The engine process's messages to vigild (zygote protocol). */
-#define VG_ZY_READY 'R' /* u64 signature count, str16 message */
+#define VG_ZY_READY 'R' /* u64 signature count, u64 bundle version, str16 message */
 #define VG_ZY_FAILED 'E' /* str16 reason */
 #define VG_ZY_WORKER 'W' /* u32 pid; SCM_RIGHTS: socket, pidfd */
 #define VG_ZY_DIED 'D'   /* u32 pid, i32 wait status */
@@ -96,6 +96,7 @@ int vg_reply_add_finding(vg_reply *r, const char *stage, const char *name,
 typedef struct vg_zy_msg {
 	char kind;
 	uint64_t count;
+	uint64_t version; /* READY: the bundle version loaded, 0: none */
 	uint32_t pid;
 	int32_t status;
 	char text[1024];
