@@ -75,7 +75,7 @@ EXTRA_DIST += tests/yara_severity.sh tests/onenote.sh tests/ml_csv.sh
 # vigild: configuration, start, control socket, reload, stop
 VG_VIGILD_TESTS = tests/vigild_config.sh tests/vigild_smoke.sh \
 	tests/vigild_clamdscan.sh tests/vigild_pyclamd.py tests/vigild_access.sh \
-	tests/vigild_hostile.py tests/vigild_crash.py
+	tests/vigild_hostile.py tests/vigild_crash.py tests/vigild_bundle_reload.py
 TESTS += $(VG_VIGILD_TESTS)
 EXTRA_DIST += $(VG_VIGILD_TESTS) tests/vigild_lib.sh tests/vigild_harness.py
 # a preload that crashes a scan worker on a marker (tests/vigild_crash.py)
