@@ -23,6 +23,8 @@ struct vg_icap_conf {
 	struct vg_paths databases;   /* Database: files or folders */
 	int no_default_signatures;   /* NoDefaultSignatures */
 	int no_ml;                   /* DisableML */
+	char *trusted_keys;          /* TrustedKeys: bundle trust store, NULL: built-in */
+	int allow_unsigned;          /* AllowUnsignedBundles (development) */
 	/* engine limits, 0: the engine's default (clamd.conf names) */
 	long long max_scan_size;     /* MaxScanSize: bytes extracted per object */
 	long long max_file_size;     /* MaxFileSize: one member */

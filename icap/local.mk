@@ -9,7 +9,7 @@ VG_ICAP_SOURCES = icap/srv_vigil.c icap/conf.c icap/conf.h \
 VG_ICAP_TEMPLATES = icap/templates/en/VIRUS_FOUND \
 	icap/templates/en/URL_BLOCKED icap/templates/en/SCAN_INCOMPLETE
 VG_ICAP_TESTS = tests/icap_respmod.sh tests/icap_reqmod.sh \
-	tests/icap_reload.sh tests/icap_squid.sh
+	tests/icap_reload.sh tests/icap_squid.sh tests/icap_bundle.sh
 EXTRA_DIST += $(VG_ICAP_TEMPLATES) icap/vigil.conf tests/icap_lib.sh \
 	tests/icap_client.py $(VG_ICAP_TESTS)
 dist_man_MANS += doc/srv_vigil.8

@@ -22,6 +22,7 @@ struct vg_slot {
 	unsigned refs;    /* the publication counts as one */
 	char istag[32];
 	uint64_t sigs;
+	uint64_t bundle;
 	pthread_mutex_t pool_lock;
 	vigil_scanner *pool[VG_SLOT_POOL];
 	int npool;
@@ -139,8 +140,8 @@ static int load_rules(struct vg_slot *s, const struct vg_icap_conf *c,
 	return 0;
 }
 
-struct vg_slot *vg_slot_load(const struct vg_icap_conf *c, char *err,
-                             size_t errlen)
+struct vg_slot *vg_slot_load(const struct vg_icap_conf *c,
+                             uint64_t min_bundle, char *err, size_t errlen)
 {
 	struct vg_slot *s = calloc(1, sizeof *s);
 	vigil_error rc;
@@ -165,6 +166,14 @@ struct vg_slot *vg_slot_load(const struct vg_icap_conf *c, char *err,
 		snprintf(err, errlen, "engine settings: %s", vigil_strerror(rc));
 		goto fail;
 	}
+	if ((c->trusted_keys &&
+	     (rc = vigil_engine_set_trust_dir(s->engine, c->trusted_keys))) ||
+	    (rc = vigil_engine_set_option(s->engine, VIGIL_OPT_ALLOW_UNSIGNED,
+	                                  c->allow_unsigned)) ||
+	    (rc = vigil_engine_set_min_bundle_version(s->engine, min_bundle))) {
+		snprintf(err, errlen, "bundle settings: %s", vigil_strerror(rc));
+		goto fail;
+	}
 	for (int i = 0; i < c->databases.n; i++)
 		if ((rc = vigil_engine_load(s->engine, c->databases.v[i])) != VIGIL_OK) {
 			snprintf(err, errlen, "%s: %s: %s", c->databases.v[i],
@@ -177,6 +186,7 @@ struct vg_slot *vg_slot_load(const struct vg_icap_conf *c, char *err,
 		goto fail;
 	}
 	s->sigs = vigil_engine_signature_count(s->engine);
+	s->bundle = vigil_engine_bundle_version(s->engine);
 	if (load_rules(s, c, err, errlen) != 0)
 		goto fail;
 	make_istag(s, c);
@@ -272,4 +282,9 @@ const char *vg_slot_istag(const struct vg_slot *s)
 uint64_t vg_slot_signatures(const struct vg_slot *s)
 {
 	return s->sigs;
+}
+
+uint64_t vg_slot_bundle_version(const struct vg_slot *s)
+{
+	return s->bundle;
 }

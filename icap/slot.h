@@ -18,9 +18,11 @@
 
 struct vg_slot;
 
-/* Loads a new slot from the settings; NULL with a message in err. */
-struct vg_slot *vg_slot_load(const struct vg_icap_conf *conf, char *err,
-                             size_t errlen);
+/* Loads a new slot from the settings; NULL with a message in err.
+ * Bundles older than min_bundle are refused (a reload passes the
+ * version it serves); 0: any. */
+struct vg_slot *vg_slot_load(const struct vg_icap_conf *conf,
+                             uint64_t min_bundle, char *err, size_t errlen);
 
 /* Makes s the current slot; the previous one goes when unused. */
 void vg_slot_publish(struct vg_slot *s);
@@ -41,5 +43,7 @@ const struct vg_urlrules *vg_slot_urlrules(const struct vg_slot *s);
 /* ISTag value: the same for the same signatures, rules and settings. */
 const char *vg_slot_istag(const struct vg_slot *s);
 uint64_t vg_slot_signatures(const struct vg_slot *s);
+/* The version of the bundle the slot loaded; 0: none. */
+uint64_t vg_slot_bundle_version(const struct vg_slot *s);
 
 #endif

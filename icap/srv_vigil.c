@@ -67,24 +67,36 @@ static void set_istag(struct vg_slot *s)
 
 /* vigil:reload, in the main process (for children started later) and
  * in each child: build a new engine, publish it, free the old one after
- * its last request. A failed load keeps the engine in service. */
+ * its last request. A failed load keeps the engine in service, and so
+ * does a bundle older than the one serving (a replayed old bundle). */
 static void cmd_reload(const char *name, int type, const char **argv)
 {
 	char err[512] = "";
-	struct vg_slot *s = vg_slot_load(&vg_conf, err, sizeof err);
+	struct vg_slot *cur = vg_slot_acquire(), *s;
+	uint64_t serving = cur ? vg_slot_bundle_version(cur) : 0;
 
-	if (!s) {
-		ci_debug_printf(1, "srv_vigil: reload failed, keeping the loaded "
-		                   "signatures: %s\n", err);
+	vg_slot_release(cur);
+	if (!(s = vg_slot_load(&vg_conf, serving, err, sizeof err))) {
+		/* ci_debug_printf is a block: keep the braces */
+		if (serving) {
+			ci_debug_printf(1, "srv_vigil: reload failed, keeping the "
+			                   "loaded signatures: %s; bundle version %llu "
+			                   "keeps serving\n", err,
+			                (unsigned long long)serving);
+		} else {
+			ci_debug_printf(1, "srv_vigil: reload failed, keeping the "
+			                   "loaded signatures: %s\n", err);
+		}
 		return;
 	}
 	vg_slot_publish(s);
 	set_istag(s);
 	ci_debug_printf(1, "srv_vigil: reloaded in %s %d: %llu signatures, "
-	                   "ISTag %s\n",
+	                   "bundle version %llu, ISTag %s\n",
 	                type == CI_CMD_MONITOR_PROC ? "main process" : "child",
 	                (int)getpid(),
 	                (unsigned long long)vg_slot_signatures(s),
+	                (unsigned long long)vg_slot_bundle_version(s),
 	                vg_slot_istag(s));
 }
 
@@ -117,15 +129,16 @@ static int vg_post_init_service(ci_service_xdata_t *x,
 	ci_service_set_preview(x, vg_conf.preview_size);
 	if (vg_conf.allow204)
 		ci_service_enable_204(x);
-	if (!(s = vg_slot_load(&vg_conf, err, sizeof err))) {
+	if (!(s = vg_slot_load(&vg_conf, 0, err, sizeof err))) {
 		ci_debug_printf(1, "srv_vigil: cannot load signatures: %s\n", err);
 		return CI_ERROR;
 	}
 	vg_slot_publish(s);
 	set_istag(s);
-	ci_debug_printf(1, "srv_vigil: vigil %s, %llu signatures, ISTag %s\n",
-	                vigil_version(),
+	ci_debug_printf(1, "srv_vigil: vigil %s, %llu signatures, bundle version "
+	                   "%llu, ISTag %s\n", vigil_version(),
 	                (unsigned long long)vg_slot_signatures(s),
+	                (unsigned long long)vg_slot_bundle_version(s),
 	                vg_slot_istag(s));
 	return CI_OK;
 }
