@@ -16,4 +16,4 @@ EXTRA_DIST += bench/onaccess.sh bench/open_lat.c
 noinst_PROGRAMS += bench/bundle_bench
 bench_bundle_bench_SOURCES = bench/bundle_bench.c
 bench_bundle_bench_LDADD = libvigil.la
-EXTRA_DIST += bench/bundle.sh
+EXTRA_DIST += bench/bundle.sh bench/vigild_reload.sh
