@@ -19,6 +19,7 @@
 #
 # SERVICES="virus_scan vigil" and ROWS="10MB:1 10MB:8 100KB:8" (body:conc)
 # narrow a run to some services and rows; both default to all.
+# VIGIL_DIRECTIVES="vigil.MaxMemObject 16M" adds lines to vigil's config.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
@@ -165,7 +166,9 @@ SVC=virus_scan start virus_scan "Service virus_scan virus_scan.so" \
 run_rows virus_scan virus_scan
 fi
 if on vigil; then
-SVC=vigil start vigil "Service vigil $module" "vigil.Database $work/sigs"
+extra=()
+[ -z "${VIGIL_DIRECTIVES:-}" ] || extra=("$VIGIL_DIRECTIVES")
+SVC=vigil start vigil "Service vigil $module" "vigil.Database $work/sigs" "${extra[@]}"
 run_rows vigil vigil
 fi
 echo "load after: $(cat /proc/loadavg)" >&2
