@@ -23,7 +23,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
-build=${1:-$top/build}
+build=$(cd "${1:-$top/build}" && pwd)
 module=$build/icap/.libs/srv_vigil.so
 [ -f "$module" ] || { echo "icap.sh: build srv_vigil.so first ($module)" >&2; exit 2; }
 [ "$(id -u)" -eq 0 ] || { echo "icap.sh: needs root (private mount for clamav_mod)" >&2; exit 2; }
