@@ -13,11 +13,17 @@
 # Allow: 204. virus_scan gets MaxObjectSize 100M so that it scans the
 # 10 MB bodies too (its default, 5M, passes them unscanned). Prints
 # MB/s, req/s, p99 latency and each c-icap's peak RSS (all its processes'
-# VmHWM added), then the ratios the targets name.
+# VmHWM added), the CPU time c-icap spent per request (user + system of
+# all its processes: a figure a loaded machine disturbs less than MB/s),
+# then the ratios the targets name.
+#
+# SERVICES="virus_scan vigil" and ROWS="10MB:1 10MB:8 100KB:8" (body:conc)
+# narrow a run to some services and rows; both default to all.
+# VIGIL_DIRECTIVES="vigil.MaxMemObject 16M" adds lines to vigil's config.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
-build=${1:-$top/build}
+build=$(cd "${1:-$top/build}" && pwd)
 module=$build/icap/.libs/srv_vigil.so
 [ -f "$module" ] || { echo "icap.sh: build srv_vigil.so first ($module)" >&2; exit 2; }
 [ "$(id -u)" -eq 0 ] || { echo "icap.sh: needs root (private mount for clamav_mod)" >&2; exit 2; }
@@ -33,6 +39,8 @@ cleanup() {
 trap cleanup EXIT
 chmod 755 "$work"
 
+SERVICES=${SERVICES:-echo virus_scan vigil}
+ROWS=${ROWS:-100KB:1 100KB:8 10MB:1 10MB:8}
 R100K_1=${R100K_1:-300} R100K_8=${R100K_8:-800} R10M_1=${R10M_1:-6} R10M_8=${R10M_8:-16}
 mkdir -p "$work/sigs" "$work/clamdb" "$work/templates"
 bench/make_hashlist.sh "$work/sigs/bench.hdb" >/dev/null
@@ -104,10 +112,21 @@ peak_rss() {
 	echo $((total / 1024))
 }
 
+# CPU time (clock ticks) of a c-icap and all its processes so far
+cpu_ticks() {
+	local root=$1 total=0 p t
+	for p in $(pgrep -P "$root") "$root"; do
+		t=$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)
+		total=$((total + ${t:-0}))
+	done
+	echo "$total"
+}
+hz=$(getconf CLK_TCK)
+
 results=$work/results.txt
 : >"$results"
 run_rows() { # run_rows NAME SERVICE
-	local name=$1 svc=$2 size conc n no204 label out
+	local name=$1 svc=$2 size conc n no204 label out c0 cpu
 	for size in 102400 10485760; do
 		for conc in 1 8; do
 			if [ "$size" = 102400 ]; then
@@ -117,9 +136,13 @@ run_rows() { # run_rows NAME SERVICE
 				n=$([ "$conc" = 1 ] && echo "$R10M_1" || echo "$R10M_8")
 				label=10MB
 			fi
+			case " $ROWS " in *" $label:$conc "*) ;; *) continue ;; esac
 			for no204 in "" --no204; do
+				c0=$(cpu_ticks "$PID")
 				out=$(/usr/bin/python3 bench/icap_load.py --port "$PORT" --service "$svc" \
 					--size "$size" --conc "$conc" --requests "$n" $no204)
+				cpu=$(( ($(cpu_ticks "$PID") - c0) * 1000 * 100 / hz / n ))
+				out="${out%\}}, \"cpu_ms\": $((cpu / 100)).$(printf %02d $((cpu % 100)))}"
 				echo "$name $label c=$conc $([ -n "$no204" ] && echo no204 || echo allow204) $out" >>"$results"
 				echo "$name $label c=$conc $([ -n "$no204" ] && echo no204 || echo allow204) $out" >&2
 			done
@@ -129,19 +152,28 @@ run_rows() { # run_rows NAME SERVICE
 }
 
 echo "load before: $(cat /proc/loadavg)" >&2
+on() { case " $SERVICES " in *" $1 "*) return 0 ;; esac; return 1; }
+if on echo; then
 SVC=echo start echo "Service echo srv_echo.so"
 run_rows echo echo
+fi
+if on virus_scan; then
 SVC=virus_scan start virus_scan "Service virus_scan virus_scan.so" \
 	"virus_scan.ScanFileTypes TEXT DATA EXECUTABLE ARCHIVE GIF JPEG MSOFFICE" \
 	"virus_scan.MaxObjectSize 100M" "virus_scan.Allow204Responces on" \
 	"Module common clamav_mod.so" "clamav_mod.MaxScanSize 100M" \
 	"clamav_mod.MaxFileSizeInArchive 100M"
 run_rows virus_scan virus_scan
-SVC=vigil start vigil "Service vigil $module" "vigil.Database $work/sigs"
+fi
+if on vigil; then
+extra=()
+[ -z "${VIGIL_DIRECTIVES:-}" ] || extra=("$VIGIL_DIRECTIVES")
+SVC=vigil start vigil "Service vigil $module" "vigil.Database $work/sigs" "${extra[@]}"
 run_rows vigil vigil
+fi
 echo "load after: $(cat /proc/loadavg)" >&2
 
-/usr/bin/python3 - "$results" <<'EOF'
+/usr/bin/python3 - "$results" $SERVICES <<'EOF'
 import json, sys
 rows, rss = {}, {}
 for line in open(sys.argv[1]):
@@ -149,22 +181,30 @@ for line in open(sys.argv[1]):
     if parts[1] == "rss_mb":
         rss[parts[0]] = parts[2].strip(); continue
     rows[(parts[0], parts[1], parts[2], parts[3])] = json.loads(parts[4])
-svcs = ["echo", "virus_scan", "vigil"]
-print("%-6s %-4s %-8s | %s" % ("body", "conc", "204", " | ".join("%-31s" % s for s in svcs)))
-print("%-6s %-4s %-8s | %s" % ("", "", "", " | ".join("%7s %7s %8s %5s" % ("MB/s", "req/s", "p99 ms", "err") for s in svcs)))
+svcs = [s for s in ("echo", "virus_scan", "vigil") if s in sys.argv[2:]]
+print("%-6s %-4s %-8s | %s" % ("body", "conc", "204", " | ".join("%-38s" % s for s in svcs)))
+print("%-6s %-4s %-8s | %s" % ("", "", "", " | ".join("%7s %7s %8s %6s %5s" % ("MB/s", "req/s", "p99 ms", "cpu ms", "err") for s in svcs)))
 for size in ("100KB", "10MB"):
     for conc in ("c=1", "c=8"):
         for a in ("allow204", "no204"):
+            if not any((s, size, conc, a) in rows for s in svcs):
+                continue
             cells = []
             for s in svcs:
-                r = rows[(s, size, conc, a)]
-                cells.append("%7.1f %7.1f %8.1f %5d" % (r["mb_s"], r["req_s"], r["p99_ms"], r["errors"]))
+                r = rows.get((s, size, conc, a))
+                cells.append("%7.1f %7.1f %8.1f %6.1f %5d" % (r["mb_s"], r["req_s"], r["p99_ms"], r["cpu_ms"], r["errors"])
+                             if r else "%38s" % "-")
             print("%-6s %-4s %-8s | %s" % (size, conc, a, " | ".join(cells)))
+print("cpu ms: CPU time (user + system) of c-icap's processes per request")
 print("peak RSS of c-icap (MB, all processes): " + ", ".join("%s %s" % (s, rss.get(s, "?")) for s in svcs))
+def ratio(size, conc, a, key, label, target):
+    v, c = rows.get(("vigil", size, conc, a)), rows.get(("virus_scan", size, conc, a))
+    if v and c:
+        print("%s %s %s: vigil/virus_scan %s = %.1fx (target >= %s), CPU per request %.1fx less"
+              % (label, conc, a, key.replace("_", "/"), v[key] / c[key], target,
+                 c["cpu_ms"] / v["cpu_ms"] if v["cpu_ms"] else float("inf")))
 for a in ("allow204", "no204"):
     for conc in ("c=1", "c=8"):
-        v, c = rows[("vigil", "10MB", conc, a)], rows[("virus_scan", "10MB", conc, a)]
-        print("clean 10 MB %s %s: vigil/virus_scan MB/s = %.1fx (target >= 5x)" % (conc, a, v["mb_s"] / c["mb_s"]))
-    v, c = rows[("vigil", "100KB", "c=8", a)], rows[("virus_scan", "100KB", "c=8", a)]
-    print("100 KB c=8 %s: vigil/virus_scan req/s = %.1fx (target >= 2x)" % (a, v["req_s"] / c["req_s"]))
+        ratio("10MB", conc, a, "mb_s", "clean 10 MB", "5x")
+    ratio("100KB", "c=8", a, "req_s", "100 KB", "2x")
 EOF

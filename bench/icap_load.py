@@ -5,7 +5,8 @@ requests in all with unique bodies of SIZE bytes (a counter is written
 into each, so no verdict cache can answer), preview 1024, with or
 without Allow: 204. Prints one JSON line: requests, seconds, req/s,
 MB/s (body bytes sent per second), p50 and p99 latency, errors, ICAP
-status counts.
+status counts, and the client's own CPU time per request (its share of a
+loaded machine's wall time).
 """
 import argparse, json, multiprocessing as mp, os, sys, time
 
@@ -54,6 +55,8 @@ def main():
     [p.start() for p in ps]
     res = [out.get() for _ in ps]
     [p.join() for p in ps]
+    t = os.times()
+    client_cpu = t.user + t.system + t.children_user + t.children_system
     start, end = min(r[0] for r in res), max(r[1] for r in res)
     lat = sorted(x for r in res for x in r[2])
     codes = {}
@@ -67,7 +70,8 @@ def main():
         "req_s": round(n / secs, 1), "mb_s": round(n * a.size / secs / 1e6, 1),
         "p50_ms": round(lat[n // 2] * 1000, 1),
         "p99_ms": round(lat[min(n - 1, int(n * 0.99))] * 1000, 1),
-        "errors": sum(r[4] for r in res), "codes": codes}))
+        "errors": sum(r[4] for r in res), "codes": codes,
+        "client_cpu_ms": round(client_cpu * 1000 / n, 1)}))
 
 
 if __name__ == "__main__":

@@ -25,6 +25,13 @@ icap_srv_vigil_la_LDFLAGS = -module -avoid-version -shared -no-undefined
 icap_srv_vigil_la_LIBADD = libvigil.la $(C_ICAP_LIBS) $(PCRE2_LIBS) \
 	$(ICAP_DECODERS_LIBS)
 
+# the body store alone (no c-icap types in it)
+check_PROGRAMS += tests/check_icap_body
+TESTS += tests/check_icap_body
+tests_check_icap_body_SOURCES = tests/check_icap_body.c icap/body.c icap/body.h
+tests_check_icap_body_CFLAGS = $(VG_TEST_CFLAGS)
+tests_check_icap_body_LDADD = $(CHECK_LIBS)
+
 cicaptemplate_vigildir = $(cicaptemplatedir)/vigil/en
 cicaptemplate_vigil_DATA = $(VG_ICAP_TEMPLATES)
 endif

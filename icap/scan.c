@@ -59,19 +59,26 @@ static void incomplete(struct vg_outcome *o, const char *what,
 		snprintf(o->reason, sizeof o->reason, "%s: %s", what, why);
 }
 
-/* Scans the bytes of one body with libvigil. */
+/* Scans the bytes of one body with libvigil: in place when they are in
+ * memory or mapped (no copy into the scanner's buffer), else the file. */
 static void scan_one(vigil_scanner *sc, struct vg_body *b, const char *name,
                      struct vg_outcome *o)
 {
+	const char *data = vg_body_data(b);
 	vigil_result *r = NULL;
 	vigil_error rc;
+	int fd;
 
 	if (b->size == 0)
 		return;
-	if (vg_body_in_mem(b))
-		rc = vigil_scan_mem(sc, b->mem, (size_t)b->size, name, &r);
-	else
-		rc = vigil_scan_fd(sc, b->fd, name, &r);
+	if (data) {
+		rc = vigil_scan_mem(sc, data, (size_t)b->size, name, &r);
+	} else if ((fd = vg_body_fd(b)) < 0) {
+		fail(o, "cannot keep the body: %s%s", strerror(errno), "");
+		return;
+	} else {
+		rc = vigil_scan_fd(sc, fd, name, &r);
+	}
 	if (rc != VIGIL_OK) {
 		fail(o, "scan: %s: %s", vigil_strerror(rc),
 		     vigil_scanner_last_error(sc));
@@ -92,21 +99,22 @@ static enum vg_dec_status decode(struct vg_body *src, enum vg_enc enc,
                                  struct vg_body *dst)
 {
 	struct vg_decoder *d = vg_decoder_new(enc, lim);
+	const char *data = vg_body_data(src);
 	enum vg_dec_status st = VG_DEC_OK;
 	uint64_t off = 0;
 	char *chunk = NULL;
 
-	if (!d || (!vg_body_in_mem(src) && !(chunk = malloc(VG_DECODE_CHUNK)))) {
+	if (!d || (!data && !(chunk = malloc(VG_DECODE_CHUNK)))) {
 		vg_decoder_free(d);
 		return VG_DEC_NOMEM;
 	}
 	while (st == VG_DEC_OK && off < src->size) {
 		ssize_t n;
-		if (vg_body_in_mem(src)) {
+		if (data) {
 			size_t len = src->size - off > VG_DECODE_CHUNK
 			                     ? VG_DECODE_CHUNK
 			                     : (size_t)(src->size - off);
-			st = vg_decoder_feed(d, src->mem + off, len, sink_body, dst);
+			st = vg_decoder_feed(d, data + off, len, sink_body, dst);
 			off += len;
 			continue;
 		}
@@ -121,6 +129,8 @@ static enum vg_dec_status decode(struct vg_body *src, enum vg_enc enc,
 		st = vg_decoder_finish(d);
 	vg_decoder_free(d);
 	free(chunk);
+	if (st != VG_DEC_SINK && st != VG_DEC_NOMEM && vg_body_seal(dst) != 0)
+		st = VG_DEC_SINK; /* the decoded bytes could not be written */
 	return st;
 }
 

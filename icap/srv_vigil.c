@@ -230,6 +230,12 @@ static int judge(ci_request_t *req, struct vg_req *d)
 {
 	int blocks;
 
+	/* all of it is in: write what is staged and map a file body, so the
+	 * scan and the echo read it in place */
+	if (!d->store_failed && d->eof && vg_body_seal(&d->body) != 0) {
+		d->store_failed = 1;
+		d->store_errno = errno;
+	}
 	if (d->store_failed) {
 		d->out.error = 1;
 		snprintf(d->out.reason, sizeof d->out.reason,
