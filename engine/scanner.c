@@ -169,6 +169,10 @@ static vigil_error scan_object(vigil_scanner *s, const uint8_t *data,
 	memcpy(ctx.name_key, nkey, sizeof ctx.name_key);
 
 	err = vg_pipeline_run(&ctx, &top);
+	/* a failure recorded where it could not be returned still fails
+	 * the scan: never a CLEAN result from a scan that went wrong */
+	if (err == VIGIL_OK)
+		err = ctx.err;
 	if (err != VIGIL_OK) {
 		vigil_result_free(ctx.result);
 		return scanner_fail(s, err, "%s: %s", *path ? path : "(memory)",

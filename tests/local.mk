@@ -56,3 +56,12 @@ EXTRA_DIST += $(VG_CLI_TESTS)
 TESTS += tests/yara_vs_cli.sh tests/yara_signature_base.sh tests/yara_gate_vs_cli.sh
 EXTRA_DIST += tests/yara_vs_cli.sh tests/yara_signature_base.sh \
 	tests/yara_gate_vs_cli.sh
+
+# out of memory is an error, never CLEAN: every Nth allocation of a scan
+# fails in turn (tests/alloc_fail.c is the allocator hook)
+check_PROGRAMS += tests/alloc_torture
+TESTS += tests/alloc_torture
+tests_alloc_torture_SOURCES = tests/alloc_torture.c tests/alloc_fail.c \
+	tests/alloc_fail.h
+tests_alloc_torture_LDFLAGS = -static
+tests_alloc_torture_LDADD = libvigil.la $(libvigil_la_LIBADD) -ldl
