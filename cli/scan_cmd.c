@@ -35,6 +35,8 @@ typedef struct scan_opts {
 	int limit_set[VIGIL_LIMIT_COUNT];
 	int options[VIGIL_OPTION_COUNT];
 	int progress;           /* -1: when stdout and stderr are terminals */
+	int skip_exceeds_max;   /* files over --max-filesize: SKIPPED, not
+	                         * INCOMPLETE */
 	vg_out_opts out;
 	vg_walk_opts walk;
 	vg_exclude *exclude;
@@ -45,6 +47,7 @@ typedef struct scan_job {
 	const vigil_engine *engine;
 	vg_queue *queue;
 	vg_out *out;
+	int skip_exceeds_max;
 	atomic_int failed;      /* a worker ran out of memory */
 } scan_job;
 
@@ -66,16 +69,20 @@ static void usage(FILE *f)
 "      --follow-symlinks     follow symbolic links found while walking\n"
 "  -x, --one-file-system     stay on the file system of each PATH\n"
 "\n"
-"Limits (SIZE takes K, M, G, T suffixes; SEC may have a fraction):\n"
-"      --max-filesize=SIZE   skip larger files (default 2G)\n"
-"      --max-depth=N         archive nesting depth (default 16)\n"
+"Limits (SIZE takes K, M, G, T suffixes; SEC may have a fraction; 0 is\n"
+"no limit, except for --cache-entries and --ratio-min-size):\n"
+"      --max-filesize=SIZE   larger files and members are not read: their\n"
+"                            verdict is INCOMPLETE (default 2G)\n"
+"      --skip-exceeds-max    report files over --max-filesize as SKIPPED\n"
+"                            instead, leaving the exit status alone\n"
+"      --max-depth=N         archive nesting depth (default 16, at most 64)\n"
 "      --max-extracted=SIZE  bytes extracted per file (default 400000000)\n"
 "      --max-members=N       members per file (default 10000)\n"
 "      --max-member-size=SIZE  size of one member (default 100000000)\n"
 "      --max-ratio=N         member to compressed size ratio (default 100)\n"
 "      --ratio-min-size=SIZE members below this skip the ratio check\n"
 "                            (default 1000000)\n"
-"      --max-scan-time=SEC   time per file, 0 for none (default 120)\n"
+"      --max-scan-time=SEC   time per file (default 120)\n"
 "      --yara-timeout=SEC    YARA time per object (default 10)\n"
 "      --cache-entries=N     verdict cache size, 0 turns it off\n"
 "                            (default 262144)\n"
@@ -109,7 +116,8 @@ static int usage_error(const char *fmt, const char *arg)
 enum {
 	OPT_NO_DEFAULT_SIGS = 256, OPT_EXCLUDE, OPT_FOLLOW, OPT_JSON,
 	OPT_NO_PROGRESS, OPT_NO_SUMMARY, OPT_NO_UNPACK, OPT_NO_ML,
-	OPT_ENCRYPTED, OPT_LIMIT_BASE = 512  /* + vigil_limit */
+	OPT_ENCRYPTED, OPT_SKIP_EXCEEDS_MAX,
+	OPT_LIMIT_BASE = 512  /* + vigil_limit */
 };
 
 /* How each limit's flag is parsed: seconds convert to milliseconds. */
@@ -138,6 +146,7 @@ static const struct option long_options[] = {
 	{ "follow-symlinks", no_argument, NULL, OPT_FOLLOW },
 	{ "one-file-system", no_argument, NULL, 'x' },
 	LIMIT_OPT("max-filesize", VIGIL_LIMIT_MAX_FILESIZE),
+	{ "skip-exceeds-max", no_argument, NULL, OPT_SKIP_EXCEEDS_MAX },
 	LIMIT_OPT("max-depth", VIGIL_LIMIT_MAX_DEPTH),
 	LIMIT_OPT("max-extracted", VIGIL_LIMIT_MAX_EXTRACTED),
 	LIMIT_OPT("max-members", VIGIL_LIMIT_MAX_MEMBERS),
@@ -189,6 +198,7 @@ static int parse_options(int argc, char **argv, scan_opts *so)
 				return usage_error("--exclude: %s", errbuf);
 			break;
 		case OPT_FOLLOW: so->walk.follow_symlinks = 1; break;
+		case OPT_SKIP_EXCEEDS_MAX: so->skip_exceeds_max = 1; break;
 		case 'x': so->walk.one_file_system = 1; break;
 		case OPT_NO_UNPACK: so->options[VIGIL_OPT_NO_UNPACK] = 1; break;
 		case OPT_NO_ML: so->options[VIGIL_OPT_NO_ML] = 1; break;
@@ -307,8 +317,13 @@ static void scan_one(const scan_job *job, vigil_scanner *s, const char *path,
 	if (err == VIGIL_OK) {
 		vg_out_result(job->out, path, r);
 		vigil_result_free(r);
-	} else if (err == VIGIL_ETOOLARGE) {
+	} else if (err == VIGIL_ETOOLARGE && job->skip_exceeds_max) {
 		vg_out_skipped(job->out, path, "larger than --max-filesize");
+	} else if (err == VIGIL_ETOOLARGE) {
+		/* unread is not clean: the run must not exit 0 */
+		vg_out_limit_skipped(job->out, path,
+		                     vigil_limit_name(VIGIL_LIMIT_MAX_FILESIZE),
+		                     "larger than --max-filesize");
 	} else {
 		vg_out_error(job->out, path, err,
 		             without_path(vigil_scanner_last_error(s), path));
@@ -385,7 +400,8 @@ static int run_scan(scan_opts *so, char **roots, int nroots,
 	};
 	worker_arg workers[MAX_JOBS];
 	pthread_t threads[MAX_JOBS];
-	scan_job job = { .engine = e, .out = out };
+	scan_job job = { .engine = e, .out = out,
+	                 .skip_exceeds_max = so->skip_exceeds_max };
 	vg_progress *progress = NULL;
 	vg_walker *w = NULL;
 	int made = 0, started = 0, r = -1;

@@ -77,7 +77,7 @@ int vg_ctx_timed_out(vg_ctx *ctx, const vg_layer *layer)
 		return 0;
 	/* no error to return from here: a failed report ends the scan
 	 * through ctx */
-	vg_ctx_fail(ctx, vg_limit_hit(ctx, layer, "Limit.ScanTime",
+	vg_ctx_fail(ctx, vg_limit_hit(ctx, layer, VG_F(MAX_SCAN_MS),
 	                              "time per object exceeded"));
 	return 1;
 }

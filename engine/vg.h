@@ -119,6 +119,21 @@ vigil_error vg_engine_fail(vigil_engine *e, vigil_error err,
 /* Findings and results                                                */
 /* ------------------------------------------------------------------ */
 
+/* The findings about the scan itself (engine/finding_list.h): VG_F_<id>
+ * for each, the limits' first and in vigil_limit order. */
+#define VG_LIMIT(limit, name) VG_F_##limit,
+#define VG_FINDING(id, name) VG_F_##id,
+enum vg_finding_id {
+#include "engine/finding_list.h"
+	VG_F_COUNT
+};
+#undef VG_LIMIT
+#undef VG_FINDING
+
+/* Their names, "Limit.MaxDepth", ...; NULL for a limit with none. */
+extern const char *const vg_finding_names[VG_F_COUNT];
+#define VG_F(id) (vg_finding_names[VG_F_##id])
+
 struct vigil_finding {
 	const char *stage;   /* static string: the stage's name */
 	char *name;
@@ -222,6 +237,12 @@ vigil_error vg_ctx_fail(vg_ctx *ctx, vigil_error err);
 VG_MUST_CHECK
 vigil_error vg_limit_hit(vg_ctx *ctx, const vg_layer *layer,
                          const char *limit_name, const char *reason);
+
+/* A limit's value, with 0 ("no limit", vigil.h) as UINT64_MAX. */
+static inline uint64_t vg_limit(const vigil_engine *e, vigil_limit l)
+{
+	return e->limits[l] ? e->limits[l] : UINT64_MAX;
+}
 
 /* Layers nest at most this deep, whatever VIGIL_LIMIT_MAX_DEPTH says
  * (0 included): every layer takes stack, vigil's and its libraries'. */

@@ -75,6 +75,12 @@ void vg_clamav_free(vg_clamav *c)
 	free(c);
 }
 
+/* The tighter of two limits where 0 is none. */
+static uint64_t min_limit(uint64_t a, uint64_t b)
+{
+	return !a ? b : !b ? a : a < b ? a : b;
+}
+
 static long long clamp_ll(uint64_t v, uint64_t max)
 {
 	return (long long)(v > max ? max : v);
@@ -98,12 +104,14 @@ vigil_error vg_clamav_compile(vigil_engine *e, vg_clamav *c)
 	if (!r) r = cl_engine_set_num(cl, CL_ENGINE_MAX_SCANSIZE,
 	                              clamp_ll(lim[VIGIL_LIMIT_MAX_EXTRACTED],
 	                                       LLONG_MAX));
+	/* 0 is no limit in both; a member is held to both size limits */
 	if (!r) r = cl_engine_set_num(cl, CL_ENGINE_MAX_FILESIZE,
-	                              clamp_ll(lim[VIGIL_LIMIT_MAX_MEMBER_SIZE],
+	                              clamp_ll(min_limit(
+	                                  lim[VIGIL_LIMIT_MAX_MEMBER_SIZE],
+	                                  lim[VIGIL_LIMIT_MAX_FILESIZE]),
 	                                       LLONG_MAX));
 	if (!r) r = cl_engine_set_num(cl, CL_ENGINE_MAX_RECURSION,
-	                              clamp_ll(lim[VIGIL_LIMIT_MAX_DEPTH],
-	                                       UINT32_MAX));
+	                              clamp_ll(vg_max_depth(e), UINT32_MAX));
 	if (!r) r = cl_engine_set_num(cl, CL_ENGINE_MAX_FILES,
 	                              clamp_ll(lim[VIGIL_LIMIT_MAX_MEMBERS],
 	                                       UINT32_MAX));
@@ -282,17 +290,17 @@ static cl_error_t on_object(int fd, const char *type, const char **ancestors,
 /* ClamAV's limit heuristics, as vigil's limit names. */
 static const char *limit_name(const char *virname)
 {
-	static const char *const map[][2] = {
-		{ "MaxFileSize", "Limit.MaxMemberSize" },
-		{ "MaxScanSize", "Limit.MaxExtracted" },
-		{ "MaxRecursion", "Limit.MaxDepth" },
-		{ "MaxFiles", "Limit.MaxMembers" },
-		{ "MaxScanTime", "Limit.ScanTime" },
+	static const struct { const char *clam; int id; } map[] = {
+		{ "MaxFileSize", VG_F_MAX_MEMBER_SIZE },
+		{ "MaxScanSize", VG_F_MAX_EXTRACTED },
+		{ "MaxRecursion", VG_F_MAX_DEPTH },
+		{ "MaxFiles", VG_F_MAX_MEMBERS },
+		{ "MaxScanTime", VG_F_MAX_SCAN_MS },
 	};
 	for (size_t i = 0; i < sizeof map / sizeof *map; i++)
-		if (strstr(virname, map[i][0]))
-			return map[i][1];
-	return "Limit.ClamAV";
+		if (strstr(virname, map[i].clam))
+			return vg_finding_names[map[i].id];
+	return VG_F(CLAMAV);
 }
 
 /* 1 when this layer already has the finding: with all-match, libclamav
@@ -339,16 +347,16 @@ static vigil_error scan_result(pass *p, cl_error_t r)
 	case CL_CLEAN: case CL_VIRUS: case CL_BREAK:
 		return VIGIL_OK;
 	case CL_EMAXREC:
-		return vg_limit_hit(p->ctx, p->layer, "Limit.MaxDepth",
+		return vg_limit_hit(p->ctx, p->layer, VG_F(MAX_DEPTH),
 		                    "libclamav: nesting limit");
 	case CL_EMAXSIZE:
-		return vg_limit_hit(p->ctx, p->layer, "Limit.MaxExtracted",
+		return vg_limit_hit(p->ctx, p->layer, VG_F(MAX_EXTRACTED),
 		                    "libclamav: size limit");
 	case CL_EMAXFILES:
-		return vg_limit_hit(p->ctx, p->layer, "Limit.MaxMembers",
+		return vg_limit_hit(p->ctx, p->layer, VG_F(MAX_MEMBERS),
 		                    "libclamav: file count limit");
 	case CL_ETIMEOUT:
-		return vg_limit_hit(p->ctx, p->layer, "Limit.ScanTime",
+		return vg_limit_hit(p->ctx, p->layer, VG_F(MAX_SCAN_MS),
 		                    "libclamav: time limit");
 	case CL_EMEM:
 		return VIGIL_ENOMEM;

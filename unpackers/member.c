@@ -82,10 +82,10 @@ static const char *size_limit(const vg_member *m, uint64_t newsize)
 
 	if (lim[VIGIL_LIMIT_MAX_MEMBER_SIZE] &&
 	    newsize > lim[VIGIL_LIMIT_MAX_MEMBER_SIZE])
-		return "Limit.MaxMemberSize";
+		return VG_F(MAX_MEMBER_SIZE);
 	if (lim[VIGIL_LIMIT_MAX_FILESIZE] &&
 	    newsize > lim[VIGIL_LIMIT_MAX_FILESIZE])
-		return "Limit.MaxFileSize";
+		return VG_F(MAX_FILESIZE);
 	return NULL;
 }
 
@@ -112,7 +112,7 @@ vigil_error vg_member_encrypted(vg_ctx *ctx, const vg_layer *parent,
 	snprintf(detail, sizeof detail, "%s is encrypted; its content was "
 	         "not scanned", what && *what ? what : "member");
 	return report_member(ctx, parent, name && !*name ? "(unnamed)" : name,
-	                     "unpack", "Unpack.Encrypted",
+	                     "unpack", VG_F(ENCRYPTED),
 	                     suspicious ? VIGIL_SUSPICIOUS : VIGIL_CLEAN,
 	                     detail);
 }
@@ -121,7 +121,7 @@ vigil_error vg_member_damaged(vg_ctx *ctx, const vg_layer *parent,
                               const char *name, const char *why)
 {
 	return report_member(ctx, parent, name && !*name ? "(unnamed)" : name,
-	                     "unpack", "Unpack.Damaged", VIGIL_INCOMPLETE,
+	                     "unpack", VG_F(DAMAGED), VIGIL_INCOMPLETE,
 	                     why);
 }
 
@@ -135,17 +135,17 @@ static vg_member_status check_start(vg_member *m, uint64_t expected)
 	if (vg_unpack_should_stop(ctx, m->parent))
 		return m->status = VG_MEMBER_STOP;
 	if (m->parent->depth + 1 > vg_max_depth(ctx->engine))
-		return member_limit(m, "Limit.MaxDepth",
+		return member_limit(m, VG_F(MAX_DEPTH),
 		                    "nesting deeper than the depth limit",
 		                    VG_MEMBER_STOP);
 	if (lim[VIGIL_LIMIT_MAX_MEMBERS] &&
 	    ctx->budget.members >= lim[VIGIL_LIMIT_MAX_MEMBERS])
-		return member_limit(m, "Limit.MaxMembers",
+		return member_limit(m, VG_F(MAX_MEMBERS),
 		                    "more members than the member limit",
 		                    VG_MEMBER_STOP);
 	if (lim[VIGIL_LIMIT_MAX_EXTRACTED] &&
 	    ctx->budget.extracted >= lim[VIGIL_LIMIT_MAX_EXTRACTED])
-		return member_limit(m, "Limit.MaxExtracted",
+		return member_limit(m, VG_F(MAX_EXTRACTED),
 		                    "more data extracted than the total limit",
 		                    VG_MEMBER_STOP);
 	if (too_big)
@@ -167,7 +167,7 @@ static vg_member_status check_growth(vg_member *m, uint64_t newsize)
 		                    "limit", VG_MEMBER_SKIP);
 	if (lim[VIGIL_LIMIT_MAX_EXTRACTED] &&
 	    ctx->budget.extracted + newsize > lim[VIGIL_LIMIT_MAX_EXTRACTED])
-		return member_limit(m, "Limit.MaxExtracted",
+		return member_limit(m, VG_F(MAX_EXTRACTED),
 		                    "more data extracted than the total limit",
 		                    VG_MEMBER_STOP);
 	/* The smallest container's size bounds the member's compressed
@@ -180,7 +180,7 @@ static vg_member_status check_growth(vg_member *m, uint64_t newsize)
 		 * object. Otherwise stop only this member's container. */
 		if (m->smallest == m->top_size)
 			ctx->stop = 1;
-		return member_limit(m, "Limit.MaxRatio",
+		return member_limit(m, VG_F(MAX_RATIO),
 		                    "member inflates past the compression "
 		                    "ratio limit", VG_MEMBER_STOP);
 	}
@@ -250,7 +250,7 @@ static vg_member_status spill(vg_member *m, const uint8_t *data, size_t n)
 	if (m->fd < 0) {
 		if ((m->fd = spill_file()) < 0 ||
 		    write_all(m->fd, m->buf, (size_t)(m->size)) != 0)
-			return member_limit(m, "Limit.TempFile",
+			return member_limit(m, VG_F(TEMP_FILE),
 			                    "cannot write a temporary file for a "
 			                    "large member", VG_MEMBER_SKIP);
 		free(m->buf);
@@ -258,7 +258,7 @@ static vg_member_status spill(vg_member *m, const uint8_t *data, size_t n)
 		m->cap = 0;
 	}
 	if (write_all(m->fd, data, n) != 0)
-		return member_limit(m, "Limit.TempFile",
+		return member_limit(m, VG_F(TEMP_FILE),
 		                    "cannot write a temporary file for a large "
 		                    "member", VG_MEMBER_SKIP);
 	m->size += n;
@@ -342,7 +342,7 @@ vigil_error vg_member_finish(vg_member *m)
 		void *p = m->size ? mmap(NULL, (size_t)m->size, PROT_READ,
 		                         MAP_SHARED, m->fd, 0) : NULL;
 		if (p == MAP_FAILED) {
-			member_limit(m, "Limit.TempFile", "cannot map a "
+			member_limit(m, VG_F(TEMP_FILE), "cannot map a "
 			             "temporary file", VG_MEMBER_SKIP);
 			err = m->err;
 			member_free(m);
