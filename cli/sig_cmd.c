@@ -15,7 +15,8 @@ static void usage(FILE *f)
 {
 	fputs("Usage: vigil sig check FILE|DIR...\n"
 	      "Check that signature databases load, without scanning.\n"
-	      "Prints 'FILE: OK (N signatures)' or the error for each; exits 0\n"
+	      "Prints 'FILE: OK (N signatures)' or the error for each (a FILE or\n"
+	      "DIR without any signature is an error); exits 0\n"
 	      "when all are good, 2 otherwise.\n", f);
 }
 

@@ -122,9 +122,17 @@ static const vg_stage *stage_for(const char *path)
 	return NULL;
 }
 
+/*
+ * Loads one signature file. A file that loads but holds no signature
+ * is an error, wherever it was named or found: an empty rule set that
+ * loads quietly scans everything CLEAN. (A stage with no count, the
+ * ML model, is judged by its own loader.)
+ */
 static vigil_error load_file(vigil_engine *e, const char *path, int strict)
 {
 	const vg_stage *st = stage_for(path);
+	uint64_t before;
+	vigil_error err;
 
 	if (!st) {
 		if (!strict)
@@ -132,7 +140,13 @@ static vigil_error load_file(vigil_engine *e, const char *path, int strict)
 		return vg_engine_fail(e, VIGIL_EFORMAT,
 		                      "%s: unknown signature file type", path);
 	}
-	return st->load(e, path);
+	before = st->count ? st->count(e) : 0;
+	if ((err = st->load(e, path)) != VIGIL_OK)
+		return err;
+	if (st->count && st->count(e) <= before)
+		return vg_engine_fail(e, VIGIL_EDATABASE,
+		                      "%s: no signatures in this file", path);
+	return VIGIL_OK;
 }
 
 static int name_cmp(const void *a, const void *b)
@@ -140,9 +154,10 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Loads a directory's signature files in name order, so the result does
- * not depend on the file system's order. */
-static vigil_error load_dir(vigil_engine *e, const char *path)
+/* The names in a directory, sorted so the load order does not depend on
+ * the file system's; hidden ones (".git") left out. */
+static vigil_error list_dir(vigil_engine *e, const char *path, char ***out,
+                            size_t *count)
 {
 	DIR *d = opendir(path);
 	struct dirent *de;
@@ -150,6 +165,8 @@ static vigil_error load_dir(vigil_engine *e, const char *path)
 	size_t n = 0, cap = 0;
 	vigil_error err = VIGIL_OK;
 
+	*out = NULL;
+	*count = 0;
 	if (!d)
 		return vg_engine_fail(e, vg_error_from_errno(errno), "%s: %s", path,
 		                      strerror(errno));
@@ -172,21 +189,53 @@ static vigil_error load_dir(vigil_engine *e, const char *path)
 	closedir(d);
 	if (!err && n > 1)
 		qsort(names, n, sizeof *names, name_cmp);
+	*out = names;
+	*count = n;
+	if (err == VIGIL_ENOMEM)
+		return vg_engine_fail(e, err, "%s: out of memory", path);
+	return err;
+}
+
+/*
+ * Loads a directory's signature files, and its subdirectories' down to
+ * VG_LOAD_DEPTH levels below it, in name order. Rule collections keep
+ * their files in folders by family or platform (two or three levels in
+ * the published ones); a bound keeps a mistaken -d on a large tree
+ * short. Symbolic links to files are followed, links to directories are
+ * not (no loops). *found counts the signature files loaded.
+ */
+#define VG_LOAD_DEPTH 8
+
+static vigil_error load_dir(vigil_engine *e, const char *path, int depth,
+                            size_t *found)
+{
+	char **names;
+	size_t n;
+	vigil_error err = list_dir(e, path, &names, &n);
+
 	for (size_t i = 0; i < n; i++) {
-		struct stat st;
-		if (!err && stat(names[i], &st) == 0 && S_ISREG(st.st_mode))
-			err = load_file(e, names[i], 0);
+		struct stat st, lst;
+		if (!err && stat(names[i], &st) == 0) {
+			if (S_ISREG(st.st_mode) && stage_for(names[i])) {
+				err = load_file(e, names[i], 1);
+				(*found)++;
+			} else if (S_ISDIR(st.st_mode) && depth < VG_LOAD_DEPTH &&
+			           lstat(names[i], &lst) == 0 &&
+			           S_ISDIR(lst.st_mode)) {
+				err = load_dir(e, names[i], depth + 1, found);
+			}
+		}
 		free(names[i]);
 	}
 	free(names);
-	if (err == VIGIL_ENOMEM)
-		vg_engine_fail(e, err, "%s: out of memory", path);
 	return err;
 }
 
 vigil_error vigil_engine_load(vigil_engine *e, const char *path)
 {
 	struct stat st;
+	size_t found = 0;
+	vigil_error err;
 
 	if (!engine_ok(e) || !path)
 		return VIGIL_EINVAL;
@@ -196,9 +245,16 @@ vigil_error vigil_engine_load(vigil_engine *e, const char *path)
 	if (stat(path, &st) != 0)
 		return vg_engine_fail(e, vg_error_from_errno(errno), "%s: %s", path,
 		                      strerror(errno));
-	if (S_ISDIR(st.st_mode))
-		return load_dir(e, path);
-	return load_file(e, path, 1);
+	if (!S_ISDIR(st.st_mode))
+		return load_file(e, path, 1);
+	if ((err = load_dir(e, path, 0, &found)) != VIGIL_OK)
+		return err;
+	/* a folder that yields nothing is as wrong as an empty file */
+	if (!found)
+		return vg_engine_fail(e, VIGIL_EDATABASE,
+		                      "%s: no signature files in this folder or "
+		                      "its subfolders", path);
+	return VIGIL_OK;
 }
 
 uint64_t vigil_engine_signature_count(const vigil_engine *e)

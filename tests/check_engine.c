@@ -85,10 +85,12 @@ START_TEST(test_load_errors)
 	ck_assert_int_eq(vigil_engine_load(e, "/nonexistent/x.hdb"), VIGIL_ENOENT);
 	ck_assert_ptr_nonnull(strstr(vigil_engine_last_error(e), "/nonexistent/x.hdb"));
 
-	/* an empty folder loads nothing, and is no error */
+	/* an empty folder is an error: a rule set that loads nothing would
+	 * scan everything CLEAN */
 	char dir[] = "/tmp/vigil-empty-XXXXXX";
 	ck_assert_ptr_nonnull(mkdtemp(dir));
-	ck_assert_int_eq(vigil_engine_load(e, dir), VIGIL_OK);
+	ck_assert_int_eq(vigil_engine_load(e, dir), VIGIL_EDATABASE);
+	ck_assert_ptr_nonnull(strstr(vigil_engine_last_error(e), "no signature"));
 	ck_assert_uint_eq(vigil_engine_signature_count(e), 0);
 	rmdir(dir);
 	vigil_engine_free(e);

@@ -47,7 +47,7 @@ EXTRA_DIST += tests/clamav_testfiles.sh tests/bombs.py tests/unpack_yara.sh
 # the vigil command: reports, JSON, the walk, usage; docs kept in step
 # with the headers
 VG_CLI_TESTS = tests/cli_scan.sh tests/cli_json.sh tests/cli_walk.sh \
-	tests/cli_limits.sh \
+	tests/cli_limits.sh tests/cli_sigdir.sh \
 	tests/cli_usage.sh tests/doc_sync.sh
 TESTS += $(VG_CLI_TESTS)
 EXTRA_DIST += $(VG_CLI_TESTS)

@@ -242,8 +242,18 @@ VIGIL_API double vigil_engine_get_threshold(const vigil_engine *engine,
 
 /*
  * Loads signatures from a file, or from every signature file in a
- * directory (not recursive; files of unknown type in a directory are
- * skipped, a named file of unknown type is VIGIL_EFORMAT).
+ * directory and its subdirectories, down to 8 levels below it (rule
+ * collections sort their files into folders by family or platform; the
+ * bound keeps a mistaken path short). Names are taken in sorted order;
+ * hidden entries (".git") are left out, symbolic links to files are
+ * followed and links to directories are not (no loops). Files of unknown
+ * type in a directory are skipped; a named file of unknown type is
+ * VIGIL_EFORMAT.
+ *
+ * A source that yields no signature is an error (VIGIL_EDATABASE): a
+ * file that holds none (empty, only comments), and a directory with no
+ * signature file in reach. An empty rule set that loaded quietly would
+ * find nothing and call everything CLEAN.
  *
  * The type comes from the file name's extension:
  *   .hdb .hsb          MD5 / SHA-1 / SHA-256 hash signatures (ClamAV)
