@@ -457,6 +457,9 @@ static double now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* run from the table in cli/main.c */
+int vg_cli_scan(int argc, char **argv);
+
 int vg_cli_scan(int argc, char **argv)
 {
 	scan_opts so = { .jobs = 0 };
