@@ -66,3 +66,18 @@ tests_alloc_torture_SOURCES = tests/alloc_torture.c tests/alloc_fail.c \
 	tests/alloc_fail.h
 tests_alloc_torture_LDFLAGS = -static
 tests_alloc_torture_LDADD = libvigil.la $(libvigil_la_LIBADD) -ldl
+
+# the example of libvigil(3), cut from the page and built as a user
+# would, against the shared library: the documented code compiles and
+# finds EICAR
+tests/libvigil_example.c: $(srcdir)/doc/libvigil.3
+	$(AM_V_GEN)$(MKDIR_P) tests && \
+	sed -n '/^\.SH EXAMPLE/,/^\.SH /p' $(srcdir)/doc/libvigil.3 | \
+	sed -n '/^\.ft CR/,/^\.ft$$/p' | sed -e '1d' -e '$$d' \
+	    -e 's/\\e/\\/g' -e 's/\\-/-/g' >$@.tmp && mv $@.tmp $@
+check_PROGRAMS += tests/libvigil_example
+nodist_tests_libvigil_example_SOURCES = tests/libvigil_example.c
+tests_libvigil_example_LDADD = libvigil.la
+CLEANFILES += tests/libvigil_example.c
+TESTS += tests/libvigil_example.sh
+EXTRA_DIST += tests/libvigil_example.sh
