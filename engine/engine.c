@@ -123,10 +123,13 @@ static const vg_stage *stage_for(const char *path)
 }
 
 /*
- * Loads one signature file. A file that loads but holds no signature
- * is an error, wherever it was named or found: an empty rule set that
- * loads quietly scans everything CLEAN. (A stage with no count, the
- * ML model, is judged by its own loader.)
+ * Loads one signature file. strict: the file was named, so an unknown
+ * type is an error, and so is a file that loads but holds no signature
+ * (an empty rule set that loads quietly scans everything CLEAN). In a
+ * folder, a file of nothing but comments is left be (published
+ * collections ship rules commented out); the folder as a whole must
+ * yield something (vigil_engine_load). A stage with no count, the ML
+ * model, is judged by its own loader.
  */
 static vigil_error load_file(vigil_engine *e, const char *path, int strict)
 {
@@ -143,7 +146,7 @@ static vigil_error load_file(vigil_engine *e, const char *path, int strict)
 	before = st->count ? st->count(e) : 0;
 	if ((err = st->load(e, path)) != VIGIL_OK)
 		return err;
-	if (st->count && st->count(e) <= before)
+	if (strict && st->count && st->count(e) <= before)
 		return vg_engine_fail(e, VIGIL_EDATABASE,
 		                      "%s: no signatures in this file", path);
 	return VIGIL_OK;
@@ -217,7 +220,7 @@ static vigil_error load_dir(vigil_engine *e, const char *path, int depth,
 		struct stat st, lst;
 		if (!err && stat(names[i], &st) == 0) {
 			if (S_ISREG(st.st_mode) && stage_for(names[i])) {
-				err = load_file(e, names[i], 1);
+				err = load_file(e, names[i], 0);
 				(*found)++;
 			} else if (S_ISDIR(st.st_mode) && depth < VG_LOAD_DEPTH &&
 			           lstat(names[i], &lst) == 0 &&
@@ -235,6 +238,7 @@ vigil_error vigil_engine_load(vigil_engine *e, const char *path)
 {
 	struct stat st;
 	size_t found = 0;
+	uint64_t before;
 	vigil_error err;
 
 	if (!engine_ok(e) || !path)
@@ -247,6 +251,7 @@ vigil_error vigil_engine_load(vigil_engine *e, const char *path)
 		                      strerror(errno));
 	if (!S_ISDIR(st.st_mode))
 		return load_file(e, path, 1);
+	before = vigil_engine_signature_count(e);
 	if ((err = load_dir(e, path, 0, &found)) != VIGIL_OK)
 		return err;
 	/* a folder that yields nothing is as wrong as an empty file */
@@ -254,6 +259,10 @@ vigil_error vigil_engine_load(vigil_engine *e, const char *path)
 		return vg_engine_fail(e, VIGIL_EDATABASE,
 		                      "%s: no signature files in this folder or "
 		                      "its subfolders", path);
+	if (vigil_engine_signature_count(e) <= before)
+		return vg_engine_fail(e, VIGIL_EDATABASE,
+		                      "%s: no signatures in the files of this "
+		                      "folder or its subfolders", path);
 	return VIGIL_OK;
 }
 
