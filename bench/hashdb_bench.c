@@ -55,7 +55,8 @@ static double since(clockid_t clock, const struct timespec *t0)
 int main(int argc, char **argv)
 {
 	double budget = argc > 1 ? atof(argv[1]) : 1.0, cpu, wall;
-	char path[] = "/tmp/vigil-hashdb-bench-XXXXXX.hdb";
+	const char *tmp = getenv("TMPDIR");
+	char path[4096];
 	struct timespec t0, c0;
 	vigil_engine *e;
 	vg_hashdb *db;
@@ -63,6 +64,8 @@ int main(int argc, char **argv)
 	FILE *f;
 	int fd;
 
+	snprintf(path, sizeof path, "%s/vigil-hashdb-bench-XXXXXX.hdb",
+	         tmp && *tmp ? tmp : "/tmp");
 	if ((fd = mkstemps(path, 4)) < 0 || !(f = fdopen(fd, "w")))
 		return 2;
 	for (uint64_t i = 0; i < N; i++) {
