@@ -17,3 +17,10 @@ noinst_PROGRAMS += bench/bundle_bench
 bench_bundle_bench_SOURCES = bench/bundle_bench.c
 bench_bundle_bench_LDADD = libvigil.la
 EXTRA_DIST += bench/bundle.sh bench/vigild_reload.sh
+
+# the million-entry hash list's load time and look-up speed (its CPU
+# budget, once an assertion of tests/check_hashdb)
+noinst_PROGRAMS += bench/hashdb_bench
+bench_hashdb_bench_SOURCES = bench/hashdb_bench.c
+bench_hashdb_bench_LDFLAGS = -static
+bench_hashdb_bench_LDADD = libvigil.la $(libvigil_la_LIBADD)

@@ -16,11 +16,9 @@ enum {
 	VG_EXIT_INCOMPLETE = 3  /* a limit stopped part of a scan */
 };
 
-/* Subcommands: each takes the arguments after its own name. */
-int vg_cli_scan(int argc, char **argv);
-int vg_cli_sig(int argc, char **argv);
+/* Subcommands are declared by their table (cli/main.c, cli/sig_cmd.c). */
+/* Defined in cli/daemon_cmd.c, which has no header of its own. */
 int vg_cli_daemon(int argc, char **argv);
-/* `vigil onaccess ping|status|stats|reload` (cli/daemon_cmd.c). */
 int vg_cli_onaccess(int argc, char **argv);
 
 /* "vigil: MESSAGE" on stderr. */

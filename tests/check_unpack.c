@@ -158,6 +158,37 @@ START_TEST(test_nested_layer_path)
 }
 END_TEST
 
+static size_t count(const vigil_result *r, const char *name);
+
+/* With databases loaded, a layer libclamav unpacks (a mail here) gets one
+ * libclamav pass, the unpacker's, which also matches: its attachment is
+ * found once, on its own layer, and the mail itself is not matched
+ * again by the clamav stage. */
+START_TEST(test_clamav_one_pass)
+{
+	static const char mail[] =
+		"From: a@example.com\r\nTo: b@example.com\r\n"
+		"Subject: t\r\nMIME-Version: 1.0\r\n"
+		"Content-Type: multipart/mixed; boundary=\"XX\"\r\n\r\n"
+		"--XX\r\nContent-Type: text/plain\r\n\r\nhello\r\n"
+		"--XX\r\nContent-Type: application/octet-stream\r\n"
+		"Content-Disposition: attachment; filename=\"payload.txt\"\r\n"
+		"Content-Transfer-Encoding: base64\r\n\r\n"
+		/* base64 of "xx vigil-unpack-test-mark-7c1e xx" */
+		"eHggdmlnaWwtdW5wYWNrLXRlc3QtbWFyay03YzFlIHh4\r\n"
+		"--XX--\r\n";
+	built b = { (uint8_t *)mail, sizeof mail - 1 };
+	vigil_result *r = scan(&b, "message.eml");
+	const vigil_finding *f = find(r, "Vigil.Test.Mark");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_str_eq(vigil_finding_stage(f), "clamav");
+	ck_assert_ptr_nonnull(strstr(vigil_finding_layer(f), "payload.txt"));
+	ck_assert_uint_eq(count(r, vigil_finding_name(f)), 1);
+	vigil_result_free(r);
+}
+END_TEST
+
 /* A raw stream's member is named after the layer without its suffix. */
 START_TEST(test_raw_stream_name)
 {
@@ -217,6 +248,31 @@ START_TEST(test_ratio_limit_keeps_earlier_findings)
 	vigil_result_free(r);
 	free(tgz.data);
 	free(zeros);
+}
+END_TEST
+
+/* A member is held to the file-size limit too (it once came back CLEAN). */
+START_TEST(test_member_over_filesize)
+{
+	uint8_t blob[4000];
+	member m = { "dir/big.txt", blob, sizeof blob };
+	built zip;
+	vigil_result *r;
+	const vigil_finding *f;
+
+	memset(blob, 'a', sizeof blob);
+	zip = build("zip", NULL, NULL, &m, 1);
+	ck_assert_uint_lt(zip.size, 1024);
+	r = scan_with(&zip, "small.zip", VIGIL_LIMIT_MAX_FILESIZE, 1024,
+	              (vigil_option)-1);
+	f = find(r, "Limit.MaxFileSize");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_str_eq(vigil_finding_name(f),
+	                 vigil_limit_name(VIGIL_LIMIT_MAX_FILESIZE));
+	ck_assert_str_eq(vigil_finding_layer(f), "dir/big.txt");
+	ck_assert_int_eq(vigil_result_verdict(r), VIGIL_INCOMPLETE);
+	vigil_result_free(r);
+	free(zip.data);
 }
 END_TEST
 
@@ -386,9 +442,11 @@ int main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_nested_layer_path);
 	tcase_add_test(tc, test_raw_stream_name);
+	tcase_add_test(tc, test_clamav_one_pass);
 	tcase_add_test(tc, test_no_unpack);
 	tcase_add_test(tc, test_ratio_limit_keeps_earlier_findings);
 	tcase_add_test(tc, test_member_size_limit);
+	tcase_add_test(tc, test_member_over_filesize);
 	tcase_add_test(tc, test_encrypted_member);
 	tcase_add_test(tc, test_depth_limit);
 	tcase_add_test(tc, test_extracted_limit);

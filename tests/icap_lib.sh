@@ -56,6 +56,9 @@ icap_start() {
 	ICAP_DIR="$scratch/icap${#icap_pids[@]}"
 	mkdir -p "$ICAP_DIR/tmp" "$ICAP_DIR/templates/vigil/en" "$ICAP_DIR/sigs"
 	cp "$top_srcdir"/icap/templates/en/* "$ICAP_DIR/templates/vigil/en/"
+	# a signature folder must yield a signature: one that matches nothing
+	printf '%s:9:Test.Placeholder\n' "$(printf placeholder | md5sum | cut -c1-32)" \
+		>"$ICAP_DIR/sigs/placeholder.hdb"
 	ICAP_PORT=$(free_port)
 	local moddir user_line=
 	moddir=$(c-icap-config --modulesdir)

@@ -28,6 +28,10 @@ tree = h.Tree()
 try:
     db = h.os.path.join(tree.w, "db")
     os.mkdir(db)
+    # a signature folder must yield a signature (vigild refuses an empty
+    # one, as clamd does): one that matches nothing here
+    h.write_file(os.path.join(db, "placeholder.hdb"),
+                 b"ef2a9ef8b5d1f8d2b6d0a1a1e0a6f4c0:9:Test.Placeholder\n")
     h.write_file(os.path.join(db, "local.hdb"), b"")
     logs = os.path.join(tree.w, "logs")
     os.mkdir(logs)

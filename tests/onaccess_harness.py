@@ -125,6 +125,9 @@ class Vigild:
     def control(self, cmd, client="daemon"):
         r = subprocess.run([VIGIL, client, "--socket", self.ctl, "--timeout", "60", cmd],
                            capture_output=True, text=True)
+        if r.returncode != 0 and cmd in ("stats", "status"):
+            raise RuntimeError("vigil %s %s: exit %d: %s" % (client, cmd, r.returncode,
+                                                            r.stderr.strip()))
         return r.stdout
 
     def stats(self):

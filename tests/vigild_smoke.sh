@@ -6,6 +6,10 @@
 . "$top_srcdir/tests/vigild_lib.sh"
 
 mkdir "$scratch/db"
+# a signature folder must yield a signature (as clamd, vigild refuses an
+# empty one): one that matches nothing here
+printf '%s:9:Test.Placeholder\n' "$(printf placeholder | md5sum | cut -c1-32)" \
+	>"$scratch/db/placeholder.hdb"
 start_vigild "DatabaseDirectory $scratch/db"
 
 expect_exit 0 "daemon ping" "$VIGIL" daemon --socket "$ctl" ping
