@@ -253,6 +253,16 @@ int vg_ctx_timed_out(vg_ctx *ctx, const vg_layer *layer);
 vigil_error vg_pipeline_run(vg_ctx *ctx, vg_layer *layer);
 
 /*
+ * The layer's digests, with at least the VG_DIGEST_* flags asked for:
+ * &layer->digest when the pipeline computed them already, else computed
+ * now into *tmp (one pass over bytes already in memory). For a stage that
+ * needs a digest of only the few layers it picks, so that the pipeline
+ * need not compute it for every member. NULL if libcrypto fails.
+ */
+const vg_digest *vg_layer_digests(const vg_layer *layer, unsigned flags,
+                                  vg_digest *tmp);
+
+/*
  * Scans an extracted member as a child layer of parent (depth + 1),
  * with layer path "parent!name". Checks the depth, member-count and
  * extracted-bytes limits first (hitting one records INCOMPLETE and
