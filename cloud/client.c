@@ -53,6 +53,8 @@ struct vg_cloud_client {
 	size_t queued;
 	entry *inflight;         /* every entry not yet done */
 	int stop;
+	unsigned scanners;       /* that may look up (vg_cloud_client_scanners) */
+	unsigned waiting;        /* lookups waiting for an answer */
 	pthread_t *threads;
 	unsigned nthreads;
 	/* cache */
@@ -311,8 +313,15 @@ out:
 	return rc;
 }
 
-/* Takes up to batch_max queued entries once the batch is full or its
- * oldest entry has waited batch_wait_ms. Called with the lock held. */
+/* 1 when no scanner is left to add a lookup to the batch. */
+static int all_waiting(const vg_cloud_client *c)
+{
+	return c->scanners && c->waiting >= c->scanners;
+}
+
+/* Takes up to batch_max queued entries once the batch is full, its
+ * oldest entry has waited batch_wait_ms, or every scanner waits for an
+ * answer (waiting longer only delays them). Called with the lock held. */
 static entry *take_batch(vg_cloud_client *c, size_t *n)
 {
 	entry *batch = NULL, **tail = &batch;
@@ -325,7 +334,8 @@ static entry *take_batch(vg_cloud_client *c, size_t *n)
 			continue;
 		}
 		ripe = c->head->queued_us + (uint64_t)c->conf.batch_wait_ms * 1000u;
-		if (c->queued >= c->conf.batch_max || vg_now_us() >= ripe)
+		if (c->queued >= c->conf.batch_max || vg_now_us() >= ripe ||
+		    all_waiting(c))
 			break;
 		ts.tv_sec = (time_t)(ripe / 1000000u);
 		ts.tv_nsec = (long)(ripe % 1000000u) * 1000;
@@ -569,11 +579,15 @@ vg_cloud_status vg_cloud_lookup(vg_cloud_client *c, const char sha256[65],
 		pthread_cond_signal(&c->work);
 	}
 	e->refs++;
+	c->waiting++;
+	if (all_waiting(c))
+		pthread_cond_signal(&c->work);
 	ts.tv_sec = (time_t)(deadline_us / 1000000u);
 	ts.tv_nsec = (long)(deadline_us % 1000000u) * 1000;
 	while (!e->done && vg_now_us() < deadline_us)
 		if (pthread_cond_timedwait(&c->done, &c->lock, &ts) == ETIMEDOUT)
 			break;
+	c->waiting--;
 	if (e->done) {
 		st = e->status;
 		if (st == VG_CLOUD_ANSWER)
@@ -591,6 +605,15 @@ vg_cloud_status vg_cloud_lookup(vg_cloud_client *c, const char sha256[65],
 	entry_release(c, e);
 	pthread_mutex_unlock(&c->lock);
 	return st;
+}
+
+void vg_cloud_client_scanners(vg_cloud_client *c, int delta)
+{
+	pthread_mutex_lock(&c->lock);
+	c->scanners += (unsigned)delta;
+	if (all_waiting(c))
+		pthread_cond_signal(&c->work);
+	pthread_mutex_unlock(&c->lock);
 }
 
 void vg_cloud_client_stats(vg_cloud_client *c, vigil_cloud_stats *out)

@@ -55,6 +55,13 @@ vg_cloud_client *vg_cloud_client_new(const vg_cloud_conf *conf, char *err,
 /* Stops the threads (a request in flight ends within its timeout). */
 void vg_cloud_client_free(vg_cloud_client *c);
 
+/*
+ * A scanner that may call vg_cloud_lookup comes (+1) or goes (-1). While
+ * every scanner waits for an answer no lookup can join the batch being
+ * filled, so it goes out without waiting batch_wait_ms.
+ */
+void vg_cloud_client_scanners(vg_cloud_client *c, int delta);
+
 /* Looks up one object; waits at most until deadline_us (monotonic). */
 vg_cloud_status vg_cloud_lookup(vg_cloud_client *c, const char sha256[65],
                                 uint64_t size, const char *type,

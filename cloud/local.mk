@@ -29,9 +29,10 @@ libvigil_la_LIBADD += $(CURL_LIBS)
 # the client's faults, deadline and breaker (fault server in Python).
 check_PROGRAMS += tests/cloud_probe
 tests_cloud_probe_LDADD = libvigil.la
-TESTS += tests/cloud_sqlite.sh tests/cloud_redis.sh tests/cloud_faults.sh
+TESTS += tests/cloud_sqlite.sh tests/cloud_redis.sh tests/cloud_faults.sh \
+	tests/cloud_tls.sh
 dist_check_SCRIPTS += tests/cloud_sqlite.sh tests/cloud_redis.sh \
-	tests/cloud_faults.sh
+	tests/cloud_faults.sh tests/cloud_tls.sh
 EXTRA_DIST += tests/cloud_lib.sh tests/cloud_service.sh \
 	tests/cloud_fault_server.py
 

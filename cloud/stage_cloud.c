@@ -27,6 +27,7 @@ typedef struct cloud_state {
 
 typedef struct scan_state {
 	uint64_t deadline_us;      /* of the current top-level object */
+	vg_cloud_client *client;   /* told when this scanner goes */
 } scan_state;
 
 static int engine_ok(const vigil_engine *e)
@@ -141,21 +142,29 @@ static void cloud_engine_free(vigil_engine *e)
 	e->stage_state[VG_STAGE_cloud] = NULL;
 }
 
+/* The client counts scanners: when all of them wait for answers, a
+ * batch can grow no more and goes out at once. */
 static vigil_error cloud_scanner_new(const vigil_engine *e, void **state)
 {
 	const cloud_state *cs = state_of(e);
+	scan_state *ss;
 
 	if (!cs || !cs->client)
 		return VIGIL_OK;
-	return (*state = calloc(1, sizeof(scan_state))) ? VIGIL_OK : VIGIL_ENOMEM;
+	if (!(ss = calloc(1, sizeof *ss)))
+		return VIGIL_ENOMEM;
+	ss->client = cs->client;
+	vg_cloud_client_scanners(ss->client, 1);
+	*state = ss;
+	return VIGIL_OK;
 }
 
-static unsigned cloud_digests(const vigil_engine *e, uint64_t size)
+static void cloud_scanner_free(void *state)
 {
-	const cloud_state *cs = state_of(e);
+	scan_state *ss = state;
 
-	(void)size;
-	return cs && cs->client && cs->members ? VG_DIGEST_SHA256 : 0;
+	vg_cloud_client_scanners(ss->client, -1);
+	free(ss);
 }
 
 /*
@@ -233,6 +242,8 @@ static vigil_error cloud_scan(vg_ctx *ctx, const vg_layer *layer, void *state)
 	uint64_t deadline, now = vg_now_us();
 	vg_cloud_answer a;
 	vg_cloud_status st;
+	const vg_digest *d;
+	vg_digest tmp;
 	char sha[65], why[128], detail[192];
 	long ml_only;
 
@@ -241,7 +252,6 @@ static vigil_error cloud_scan(vg_ctx *ctx, const vg_layer *layer, void *state)
 	if (layer->depth == 0)
 		ss->deadline_us = now + (uint64_t)cs->conf.timeout_ms * 1000u;
 	if ((layer->depth > 0 && !cs->members) ||
-	    !(layer->digest.have & VG_DIGEST_SHA256) ||
 	    decided(ctx->result, layer->layer_path, &ml_only))
 		return VIGIL_OK;
 	if (!(cs->types & (1ull << layer->type)) && ml_only < 0 &&
@@ -250,7 +260,12 @@ static vigil_error cloud_scan(vg_ctx *ctx, const vg_layer *layer, void *state)
 	deadline = ss->deadline_us;
 	if (ctx->budget.deadline_us && ctx->budget.deadline_us < deadline)
 		deadline = ctx->budget.deadline_us;
-	vg_hex(layer->digest.sha256, 32, sha);
+	/* the SHA-256 of only the layers asked about: most members of an
+	 * archive never are, and the pipeline computes theirs only when
+	 * another stage needs it */
+	if (!(d = vg_layer_digests(layer, VG_DIGEST_SHA256, &tmp)))
+		return VIGIL_EINTERNAL;
+	vg_hex(d->sha256, 32, sha);
 	if (now >= deadline) {
 		st = VG_CLOUD_TIMEOUT;
 		snprintf(why, sizeof why, "the object's cloud time is used up");
@@ -280,9 +295,8 @@ const vg_stage vg_stage_cloud = {
 	.freeze = cloud_freeze,
 	.engine_free = cloud_engine_free,
 	.scanner_new = cloud_scanner_new,
-	.scanner_free = free,
+	.scanner_free = cloud_scanner_free,
 	.scan = cloud_scan,
-	.digests = cloud_digests,
 };
 
 /* ------------------------------------------------------------------ */

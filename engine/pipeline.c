@@ -101,6 +101,16 @@ static unsigned digests_needed(const vigil_engine *e, uint64_t size)
 	return need;
 }
 
+const vg_digest *vg_layer_digests(const vg_layer *layer, unsigned flags,
+                                  vg_digest *tmp)
+{
+	if ((layer->digest.have & flags) == flags)
+		return &layer->digest;
+	if (vg_digest_compute(layer->data, layer->size, flags, tmp) != 0)
+		return NULL;
+	return tmp;
+}
+
 /* Replays a cached top-level result into ctx->result. */
 static vigil_error replay_cached(vg_ctx *ctx, const vigil_result *hit)
 {

@@ -311,6 +311,16 @@ VG_MUST_CHECK
 vigil_error vg_pipeline_run(vg_ctx *ctx, vg_layer *layer);
 
 /*
+ * The layer's digests, with at least the VG_DIGEST_* flags asked for:
+ * &layer->digest when the pipeline computed them already, else computed
+ * now into *tmp (one pass over bytes already in memory). For a stage that
+ * needs a digest of only the few layers it picks, so that the pipeline
+ * need not compute it for every member. NULL if libcrypto fails.
+ */
+const vg_digest *vg_layer_digests(const vg_layer *layer, unsigned flags,
+                                  vg_digest *tmp);
+
+/*
  * Scans an extracted member as a child layer of parent (depth + 1),
  * with layer path "parent!name". Checks no limit: only the member sink
  * (unpackers/member.c) calls it, after it has checked them all and
