@@ -100,8 +100,15 @@ step "make check" check_in build
 step "make check (ASan+UBSan)" check_in build-asan --enable-sanitizers
 step "fuzz (${fuzz_seconds}s per target)" fuzz_all
 distcheck() {
-	make -C build -j"$jobs" distcheck >build/distcheck.out 2>&1 ||
-		{ tail -n 40 build/distcheck.out; return 1; }
+	make -C build -j"$jobs" distcheck >build/distcheck.out 2>&1 && return 0
+	# name the tests that failed in the tarball's build, with their logs
+	local t
+	for t in $(sed -n 's/^\(FAIL\|ERROR\): \([^ ]*\).*/\2/p' build/distcheck.out); do
+		echo "--- $t (in make distcheck)"
+		tail -n 30 build/vigil-*/_build/sub/"$t".log 2>/dev/null
+	done
+	tail -n 40 build/distcheck.out
+	return 1
 }
 
 if [ "${VIGIL_SKIP_DISTCHECK:-}" != 1 ]; then
