@@ -188,6 +188,10 @@ typedef enum vg_conf_type {
 	  "every permission event is answered within this time") \
 	X(OA_DEADLINE_ACTION, "OnAccessDeadlineAction", VG_CT_ENUM, "allow", 0, 0, "allow|deny", \
 	  "answer at the deadline or when the scan queue is full (deny: fail closed)") \
+	X(OA_BG_QUEUE, "OnAccessBackgroundQueue", VG_CT_NUMBER, "16384", 0, 1048576, NULL, \
+	  "close-write and open notifications waiting for a background scan; more are dropped and counted") \
+	X(OA_BG_NICE, "OnAccessBackgroundNice", VG_CT_NUMBER, "10", 0, 19, NULL, \
+	  "added to a worker's nice value while it runs a background scan; 0: no change") \
 	X(OA_IGNORE_MARKS, "OnAccessIgnoreMarks", VG_CT_BOOL, "yes", 0, 1, NULL, \
 	  "after a clean verdict, tell the kernel to skip the file until it changes") \
 	X(OA_ACTION, "OnAccessAction", VG_CT_ENUM, "deny", 0, 0, "deny|log", \

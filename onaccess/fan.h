@@ -150,7 +150,10 @@ typedef struct fan_counters {
 	uint64_t ignore_placed, ignore_failed, ignore_taken_back, flushes;
 	uint64_t rescans; /* scanned again: the file changed between event and mark */
 	uint64_t late_results;
-	unsigned pending, pending_high;
+	unsigned pending, pending_high; /* events held: permission and background */
+	/* notifications waiting for a background scan, and in the pool */
+	unsigned backlog, backlog_high, bg_inflight;
+	uint64_t bg_scans;
 } fan_counters;
 
 fan_counters *fan_stats_counters(fan_stats *s);
