@@ -99,7 +99,7 @@ static struct {
 	unsigned epoch;
 	uint64_t deadline_us;
 	uint64_t watchdog_us;
-	int deadline_allow, deny_on_error, action_deny, scan_on_open;
+	int deadline_allow, deny_on_error, action_deny, action_quarantine, scan_on_open;
 	uint64_t max_size;
 	atomic_uint_fast64_t beat;
 	atomic_int_fast64_t beat_at_us;
@@ -268,19 +268,26 @@ static const char *first_finding(const vg_reply *r)
 	return r->nfindings ? r->findings[0].name : "";
 }
 
-/* The detection event: the finding fields plus who did what. */
-static void log_event(const char *path, const vg_reply *r, pid_t pid, fan_kind kind,
-                      const char *action)
+void fan_log_event(const char *path, const vg_reply *r, pid_t pid, const char *exe_known,
+                   fan_kind kind, const char *action, const char *quarantine_id,
+                   const char *quarantine_error)
 {
 	char exe[PATH_MAX];
 	uid_t uid = fan_proc_uid(pid);
 	json_t *o;
 	char *text;
 
-	fan_proc_exe(pid, exe, sizeof exe);
+	if (exe_known && *exe_known)
+		snprintf(exe, sizeof exe, "%s", exe_known);
+	else
+		fan_proc_exe(pid, exe, sizeof exe);
 	o = json_pack("{s:i, s:s, s:I, s:s, s:s}", "pid", (int)pid, "exe", exe,
 	              "uid", (json_int_t)(uid == (uid_t)-1 ? -1 : (json_int_t)uid),
 	              "event", fan_kind_name(kind), "action", action);
+	if (o && quarantine_id)
+		json_object_set_new(o, "quarantine_id", json_string(quarantine_id));
+	if (o && quarantine_error)
+		json_object_set_new(o, "quarantine_error", json_string(quarantine_error));
 	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
 	vg_log_event("onaccess", path, r, text);
@@ -295,6 +302,19 @@ static void log_event(const char *path, const vg_reply *r, pid_t pid, fan_kind k
 	free(text);
 }
 
+/* The watched path a file lies under (the longest), for the
+ * quarantine's safety rules; NULL when none. */
+static const char *watched_root(const char *path)
+{
+	const char *best = NULL;
+
+	for (unsigned i = 0; path && i < fan.k.nmarks; i++)
+		if (fan_path_under(path, fan.k.marks[i].path) &&
+		    (!best || strlen(fan.k.marks[i].path) > strlen(best)))
+			best = fan.k.marks[i].path;
+	return best;
+}
+
 /* --- the pool's callback ---------------------------------------------- */
 
 static void bg_pump(void);
@@ -304,6 +324,7 @@ static void job_done(const vg_reply *r, int final, void *ud)
 	fan_slot *s = ud;
 	fan_counters *c;
 	int detected = 0, crashed = 0, clean = 0, deny = 0, was_answered, late = 0, bg;
+	int qfd = -1;
 	const char *action;
 	char *path;
 	pid_t pid;
@@ -390,6 +411,12 @@ static void job_done(const vg_reply *r, int final, void *ud)
 	pid = s->pid;
 	kind = s->kind;
 	bg = s->bg;
+	/* a detection, not a crash (a library bug is no verdict on the
+	 * file): the descriptor goes to the quarantine */
+	if (detected && fan.action_quarantine && path) {
+		qfd = s->fd;
+		s->fd = -1;
+	}
 	if (bg) {
 		c->bg_inflight--;
 		c->bg_scans++;
@@ -406,8 +433,17 @@ static void job_done(const vg_reply *r, int final, void *ud)
 		fan_stats_scan(fan.st, r->time_us ? r->time_us : (uint64_t)wall_us, exe, path);
 		pthread_mutex_unlock(&fan.mu);
 	}
-	if (detected || crashed || r->verdict == VIGIL_INCOMPLETE) {
-		log_event(path ? path : "", r, pid, kind, action);
+	if (qfd >= 0) {
+		/* after the answer: the action thread moves the file to the
+		 * vault and logs the event with the item's ID */
+		const char *root = watched_root(path); /* exe: read above */
+		if (fan_act_submit(qfd, path, root, pid, exe, kind, action, r) != 0) {
+			close(qfd);
+			fan_log_event(path, r, pid, exe, kind, action, NULL,
+			              "the quarantine queue is full");
+		}
+	} else if (detected || crashed || r->verdict == VIGIL_INCOMPLETE) {
+		fan_log_event(path ? path : "", r, pid, NULL, kind, action, NULL, NULL);
 	} else if (r->status == VG_REPLY_ERROR) {
 		vg_log(VG_LOG_WARNING, "on-access: %s: scan failed: %s (%s)", path, r->message,
 		       late ? action : deny ? "denied: OnAccessDenyOnError" : "allowed");
@@ -473,7 +509,7 @@ static void too_large(int fd, const char *path, const struct stat *st, pid_t pid
 		respond(fd, 1, t0);
 	pthread_mutex_unlock(&fan.mu);
 	close(fd);
-	log_event(path, r, pid, kind, perm ? "allow" : "log");
+	fan_log_event(path, r, pid, NULL, kind, perm ? "allow" : "log", NULL, NULL);
 }
 
 /* Hands one background slot to the pool (it is ours: in no list).
@@ -805,7 +841,10 @@ static int fan_start(vg_daemon *d, char *err, size_t errlen)
 	fan.watchdog_us = fan.deadline_us + 1000000;
 	fan.deadline_allow = !strcmp(vg_conf_str(cfg, VG_CONF_OA_DEADLINE_ACTION), "allow");
 	fan.deny_on_error = vg_conf_bool(cfg, VG_CONF_OA_DENY_ON_ERROR);
-	fan.action_deny = !strcmp(vg_conf_str(cfg, VG_CONF_OA_ACTION), "deny");
+	fan.action_quarantine = !strcmp(vg_conf_str(cfg, VG_CONF_OA_ACTION), "quarantine");
+	/* quarantine denies first */
+	fan.action_deny = fan.action_quarantine ||
+	                  !strcmp(vg_conf_str(cfg, VG_CONF_OA_ACTION), "deny");
 	fan.scan_on_open = vg_conf_bool(cfg, VG_CONF_OA_SCAN_ON_OPEN) && !exec_only;
 	fan.max_size = vg_conf_num(cfg, VG_CONF_OA_MAX_FILE_SIZE);
 	if (fan_policy_init(&fan.pol, cfg, err, errlen) != 0)
@@ -862,6 +901,8 @@ static int fan_start(vg_daemon *d, char *err, size_t errlen)
 		return -1;
 	}
 	vg_pool_set_generation_hook(d->pool, generation_changed, NULL);
+	if (fan.action_quarantine && fan_act_start(cfg, err, errlen) != 0)
+		return -1;
 	if (fan_kernel_mark(&fan.k, cfg, err, errlen) != 0)
 		return -1;
 	atomic_store(&fan.beat_at_us, now_us());
@@ -912,6 +953,8 @@ static void fan_stop(void)
 		}
 	}
 	pthread_mutex_unlock(&fan.mu);
+	/* the group is closed: the vault's files cost no event any more */
+	fan_act_stop();
 	if (fan.wakefd >= 0)
 		close(fan.wakefd);
 	fan.wakefd = -1;
@@ -942,6 +985,13 @@ static void fan_stats_cb(json_t *o)
 		!fan.k.ignore_flag ? "off" : fan.k.ignore_flag == FAN_MARK_IGNORE
 		? "FAN_MARK_IGNORE" : "FAN_MARK_IGNORED_MASK"));
 	json_object_set_new(oa, "slots", json_integer(fan.nslots));
+	{
+		uint64_t ok, failed;
+		json_t *a = json_object_get(oa, "actions");
+		fan_act_stats(&ok, &failed);
+		json_object_set_new(a, "quarantined", json_integer((json_int_t)ok));
+		json_object_set_new(a, "quarantine_failed", json_integer((json_int_t)failed));
+	}
 	live = fan_kernel_live_ignores(&fan.k);
 	pthread_mutex_unlock(&fan.mu);
 	json_object_set_new(json_object_get(oa, "ignore_marks"), "live", json_integer(live));

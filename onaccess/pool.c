@@ -1154,19 +1154,8 @@ static void waiter_cb(const vg_reply *r, int final, void *ud)
 	if (!final)
 		return;
 	copy = malloc(sizeof *copy);
-	if (copy) {
-		/* the strings point into text[]: move them with it */
-		memcpy(copy, r, sizeof *copy);
-		ptrdiff_t d = copy->text - r->text;
-		copy->type += d;
-		copy->message += d;
-		for (size_t i = 0; i < copy->nfindings; i++) {
-			copy->findings[i].stage += d;
-			copy->findings[i].name += d;
-			copy->findings[i].layer += d;
-			copy->findings[i].detail += d;
-		}
-	}
+	if (copy)
+		vg_reply_copy(copy, r);
 	pthread_mutex_lock(&w->mu);
 	w->reply = copy;
 	w->nomem = !copy;
