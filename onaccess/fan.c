@@ -349,8 +349,17 @@ static void job_done(const vg_reply *r, int final, void *ud)
 			c->clean++;
 		}
 		break;
-	case VG_REPLY_CRASH:
 	case VG_REPLY_HUNG:
+		if (s->bg) {
+			/* a background scan runs at a lower priority: on a busy
+			 * machine it may outlast WorkerHangTimeout without any
+			 * fault of the file's. No verdict, no crash memory: the
+			 * next open or exec scans it in the foreground. */
+			c->errors++;
+			break;
+		}
+		/* fall through */
+	case VG_REPLY_CRASH:
 		crashed = 1;
 		c->crashes++;
 		crash_remember(&s->st);
@@ -444,6 +453,9 @@ static void job_done(const vg_reply *r, int final, void *ud)
 		}
 	} else if (detected || crashed || r->verdict == VIGIL_INCOMPLETE) {
 		fan_log_event(path ? path : "", r, pid, NULL, kind, action, NULL, NULL);
+	} else if (r->status == VG_REPLY_HUNG) {
+		vg_log(VG_LOG_WARNING, "on-access: %s: background scan stopped after "
+		       "WorkerHangTimeout; not cached, its next open or exec is scanned", path);
 	} else if (r->status == VG_REPLY_ERROR) {
 		vg_log(VG_LOG_WARNING, "on-access: %s: scan failed: %s (%s)", path, r->message,
 		       late ? action : deny ? "denied: OnAccessDenyOnError" : "allowed");
@@ -571,6 +583,22 @@ static void bg_pump(void)
 	pumping = 0;
 }
 
+/* An empty file holds nothing to scan: allowed, and cached like a clean
+ * one (a write or a truncate clears the mark), so reading an unchanged
+ * empty file costs no event either. */
+static void empty_file(int fd, const struct stat *st, int perm, int64_t t0)
+{
+	pthread_mutex_lock(&fan.mu);
+	fan_stats_quick(fan.st, FAN_Q_EMPTY);
+	/* before the answer: the opener's own first write then clears it */
+	if (fan_kernel_ignore(&fan.k, fd, st) > 0)
+		fan_stats_counters(fan.st)->ignore_placed++;
+	if (perm)
+		respond(fd, 1, t0);
+	pthread_mutex_unlock(&fan.mu);
+	close(fd);
+}
+
 static void handle_event(const struct fanotify_event_metadata *m)
 {
 	int64_t t0 = now_us();
@@ -609,7 +637,7 @@ static void handle_event(const struct fanotify_event_metadata *m)
 		return;
 	}
 	if (st.st_size == 0) {
-		quick(FAN_Q_EMPTY, perm, fd, 1, t0);
+		empty_file(fd, &st, perm, t0);
 		return;
 	}
 	/* vigild's own accesses: they must never wait for us */

@@ -3,14 +3,16 @@
 never costs a permission event its place (tests/crash_shim.c, preloaded,
 stalls a scan 3 s on a marker): a burst of written files far larger than
 MaxQueue waits in the background queue, none is dropped, all end up
-cached by ignore marks (reading them again makes no event); while a
+cached by ignore marks (reading them again makes no event; an empty
+file too, until it is written to); while a
 background scan hangs, an open of an unscanned file still finds a worker
 at once, and an EICAR file whose close-write scan still waits is denied
 on open (scanned in the foreground); background scans run at
 OnAccessBackgroundNice, and a worker busy with one goes back to full
 priority when a permission event waits for it; past
 OnAccessBackgroundQueue notifications are dropped and counted, and the
-next open still scans the file."""
+next open still scans the file; a background scan stopped after
+WorkerHangTimeout is not taken for a file that hangs scans."""
 import errno
 import os
 import sys
@@ -114,6 +116,23 @@ try:
         h.check(s["events"]["open_perm"] == before,
                 "reading the 150 files again makes no event (%d -> %d)"
                 % (before, s["events"]["open_perm"]))
+        # an empty file is cached too, until it is written to
+        empty = tree.path("empty.txt")
+        open(empty, "wb").close()
+        d.wait_stats(lambda s: s["pending"] == 0, 10)
+        before = d.stats()["events"]["open_perm"]
+        for _ in range(3):
+            h.try_open(empty)
+        s = d.stats()
+        h.check(s["events"]["open_perm"] == before,
+                "an unchanged empty file opens with no event (%d -> %d)"
+                % (before, s["events"]["open_perm"]))
+        with open(empty, "ab") as f:
+            f.write(h.EICAR)
+        d.wait_stats(lambda s: s["pending"] == 0, 10)
+        rc, _ = h.try_open(empty)
+        h.check(rc == errno.EPERM, "once written to, its next open is scanned: "
+                "EICAR denied (%s)" % os.strerror(rc))
         h.check(any(e["event"] == "close_write" and e["path"] == eicar
                     for e in d.event_lines()),
                 "the waiting close-write scan of EICAR is logged too")
@@ -157,6 +176,24 @@ try:
         rc, _ = h.try_open(eicar2)
         h.check(rc == errno.EPERM, "a file whose notification was dropped is "
                 "scanned on open: EICAR denied (%s)" % os.strerror(rc))
+
+    # a background scan killed after WorkerHangTimeout (a busy machine
+    # starves low-priority scans) is no verdict on the file: nothing is
+    # remembered, and the next open scans it in the foreground
+    with h.Vigild(tree, "OnAccessPrevention yes\nWorkerHangTimeout 1\n"
+                  "OnAccessDeadline 5\n", env=env) as d:
+        slow = tree.path("slow.txt")
+        h.write_file(slow, b"VIGIL-TEST-HANG-MARKER slow\n")
+        h.check(d.wait_log("background scan stopped after WorkerHangTimeout", 10),
+                "a background scan past WorkerHangTimeout is stopped and logged")
+        s = d.stats()
+        h.check(s["scans"]["crashes"] == 0,
+                "and not counted as a crash: %s" % s["scans"])
+        rc, dt = h.try_open(slow)
+        s = d.stats()
+        h.check(s["answered_at_once"]["known_crash"] == 0 and dt >= 0.9,
+                "its next open is scanned in the foreground, not answered from "
+                "the crash memory (%.2f s, %s)" % (dt, s["answered_at_once"]))
 finally:
     tree.close()
 sys.exit(h.finish())
