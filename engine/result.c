@@ -175,3 +175,52 @@ const char *vigil_finding_reason(const vigil_finding *f)
 {
 	return f ? f->reason : "";
 }
+
+/* Stage names are static strings in a result: a caller's name is
+ * matched to one of these. */
+static const char *const known_stages[] = {
+	"hash", "yara", "clamav", "ml", "limit", "unpack", "builtin", "cloud",
+	"allowlist", "daemon", "onaccess",
+};
+
+static int is_hex64(const char *s)
+{
+	for (int i = 0; i < 64; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return s[64] == '\0';
+}
+
+vigil_result *vigil_result_new(vigil_verdict verdict, const char *sha256,
+                               uint64_t size)
+{
+	vigil_result *r;
+
+	if ((unsigned)verdict > VIGIL_MALICIOUS ||
+	    (sha256 && *sha256 && !is_hex64(sha256)))
+		return NULL;
+	if (!(r = vg_result_new()))
+		return NULL;
+	r->verdict = verdict;
+	if (sha256)
+		memcpy(r->sha256, sha256, strlen(sha256) + 1);
+	r->size = size;
+	return r;
+}
+
+vigil_error vigil_result_add_finding(vigil_result *r, const char *stage,
+                                     const char *name, const char *layer,
+                                     vigil_verdict verdict, double score,
+                                     const char *detail)
+{
+	const char *st = "external";
+
+	if (!r || !name || (unsigned)verdict > VIGIL_MALICIOUS)
+		return VIGIL_EINVAL;
+	for (size_t i = 0; stage && i < sizeof known_stages / sizeof *known_stages; i++)
+		if (!strcmp(stage, known_stages[i]))
+			st = known_stages[i];
+	if (!(score >= 0 && score <= 1))
+		score = score > 1 ? 1 : 0;
+	return vg_result_add(r, st, name, layer, verdict, score, detail, "");
+}

@@ -295,7 +295,7 @@ static int report(conn *c, char term, const char *name, const vg_reply *r,
 static int scan_one(conn *c, char term, int fd, const char *name,
                     const char *label, int allmatch, int say_ok)
 {
-	vg_job_req req = { fd, name, allmatch ? VG_JOB_ALLMATCH : 0, 0 };
+	vg_job_req req = { fd, name, allmatch ? VG_JOB_ALLMATCH : 0, 0, 0 };
 	vg_reply *r = vg_pool_scan(cd.d->pool, &req);
 	int rc;
 
@@ -432,7 +432,7 @@ static void tree_drain(tree_scan *t, int limit)
 static void tree_submit(tree_scan *t, int fd, const char *path)
 {
 	tree_job *j = calloc(1, sizeof *j);
-	vg_job_req req = { fd, path, t->allmatch ? VG_JOB_ALLMATCH : 0, 0 };
+	vg_job_req req = { fd, path, t->allmatch ? VG_JOB_ALLMATCH : 0, 0, 0 };
 
 	t->total++;
 	if (!j || !(j->name = strdup(path))) {

@@ -192,10 +192,18 @@ typedef enum vg_conf_type {
 	  "every permission event is answered within this time") \
 	X(OA_DEADLINE_ACTION, "OnAccessDeadlineAction", VG_CT_ENUM, "allow", 0, 0, "allow|deny", \
 	  "answer at the deadline or when the scan queue is full (deny: fail closed)") \
+	X(OA_BG_QUEUE, "OnAccessBackgroundQueue", VG_CT_NUMBER, "16384", 0, 1048576, NULL, \
+	  "close-write and open notifications waiting for a background scan; more are dropped and counted") \
+	X(OA_BG_NICE, "OnAccessBackgroundNice", VG_CT_NUMBER, "10", 0, 19, NULL, \
+	  "added to a worker's nice value while it runs a background scan; 0: no change") \
 	X(OA_IGNORE_MARKS, "OnAccessIgnoreMarks", VG_CT_BOOL, "yes", 0, 1, NULL, \
 	  "after a clean verdict, tell the kernel to skip the file until it changes") \
-	X(OA_ACTION, "OnAccessAction", VG_CT_ENUM, "deny", 0, 0, "deny|log", \
-	  "on detection: deny the access (permission events) or only log it")
+	X(OA_ACTION, "OnAccessAction", VG_CT_ENUM, "deny", 0, 0, "deny|log|quarantine", \
+	  "on detection: deny the access (permission events), only log it, or deny it and move the file to the vault") \
+	X(QUARANTINE_DIR, "QuarantineDirectory", VG_CT_PATH, "", 0, 0, NULL, \
+	  "the vault OnAccessAction quarantine moves files to; empty: the vault vigil uses by default") \
+	X(QUARANTINE_MAX_SIZE, "QuarantineMaxSize", VG_CT_SIZE, "2G", 0, VG_U64MAX, NULL, \
+	  "cap on the vault's size; a file that does not fit stays in place; 0: no cap")
 
 typedef enum vg_conf_id {
 #define VG_CONF_ENUM(id, ...) VG_CONF_##id,

@@ -13,7 +13,12 @@
  * event thread answers overdue ones by OnAccessDeadlineAction whatever
  * the pool does; the real result is logged when it lands); the events
  * held at once are bounded (slots: MaxQueue + twice the workers), an
- * event past that is answered at once by the same policy; a watchdog
+ * event past that is answered at once by the same policy. Notifications
+ * (close-write, open) wait in their own FIFO, the background queue
+ * (OnAccessBackgroundQueue), and go to the pool as background jobs a few
+ * at a time, so they neither take a permission event's place nor
+ * compete with it for a worker; past that queue they are dropped and
+ * counted (in prevention mode the next open scans the file). A watchdog
  * thread makes vigild exit when the event thread stops making progress,
  * and the kernel then allows every waiting process.
  */
@@ -30,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/fanotify.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -56,6 +62,7 @@ typedef struct fan_slot {
 	int answered;
 	int deadline_allow; /* how the deadline answered (when it did) */
 	int rescanned;   /* scanned again after a change since its event */
+	int bg;          /* a notification: a background slot */
 	pid_t pid;
 	int64_t t0_us;   /* when the event was read */
 	unsigned epoch;  /* ignore-mark epoch at submit */
@@ -84,11 +91,15 @@ static struct {
 	fan_slot *slots;
 	unsigned nslots;
 	fan_slot *free_list;
+	fan_slot *bg_free;  /* the background slots */
+	unsigned nbg;
 	fan_slot pending; /* list head: permission events in arrival order */
+	fan_slot backlog; /* list head: notifications waiting for the pool */
+	unsigned bg_cap;  /* background jobs in the pool at once */
 	unsigned epoch;
 	uint64_t deadline_us;
 	uint64_t watchdog_us;
-	int deadline_allow, deny_on_error, action_deny, scan_on_open;
+	int deadline_allow, deny_on_error, action_deny, action_quarantine, scan_on_open;
 	uint64_t max_size;
 	atomic_uint_fast64_t beat;
 	atomic_int_fast64_t beat_at_us;
@@ -104,14 +115,20 @@ static int64_t now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* --- the pending permission list (under mu) ------------------------ */
+/* --- the pending permission list and the background queue (under mu) */
+
+static void list_push(fan_slot *head, fan_slot *s, int front)
+{
+	fan_slot *after = front ? head : head->prev;
+	s->prev = after;
+	s->next = after->next;
+	after->next->prev = s;
+	after->next = s;
+}
 
 static void pending_push(fan_slot *s)
 {
-	s->prev = fan.pending.prev;
-	s->next = &fan.pending;
-	fan.pending.prev->next = s;
-	fan.pending.prev = s;
+	list_push(&fan.pending, s, 0);
 }
 
 static void pending_unlink(fan_slot *s)
@@ -123,17 +140,38 @@ static void pending_unlink(fan_slot *s)
 	s->next = s->prev = NULL;
 }
 
-static fan_slot *slot_get(void)
+static void backlog_push(fan_slot *s, int front)
 {
-	fan_slot *s = fan.free_list;
+	fan_counters *c = fan_stats_counters(fan.st);
+	list_push(&fan.backlog, s, front);
+	if (++c->backlog > c->backlog_high)
+		c->backlog_high = c->backlog;
+}
+
+static fan_slot *backlog_pop(void)
+{
+	fan_slot *s = fan.backlog.next;
+	if (s == &fan.backlog)
+		return NULL;
+	pending_unlink(s);
+	fan_stats_counters(fan.st)->backlog--;
+	return s;
+}
+
+/* A permission slot, or with bg a background slot. */
+static fan_slot *slot_get(int bg)
+{
+	fan_slot **list = bg ? &fan.bg_free : &fan.free_list;
+	fan_slot *s = *list;
 	fan_counters *c = fan_stats_counters(fan.st);
 
 	if (!s)
 		return NULL;
-	fan.free_list = s->next;
+	*list = s->next;
 	memset(s, 0, sizeof *s);
 	s->used = 1;
 	s->fd = -1;
+	s->bg = bg;
 	if (++c->pending > c->pending_high)
 		c->pending_high = c->pending;
 	return s;
@@ -141,14 +179,16 @@ static fan_slot *slot_get(void)
 
 static void slot_put(fan_slot *s)
 {
+	fan_slot **list = s->bg ? &fan.bg_free : &fan.free_list;
+
 	pending_unlink(s);
 	if (s->fd >= 0)
 		close(s->fd);
 	free(s->path);
 	s->path = NULL;
 	s->used = 0;
-	s->next = fan.free_list;
-	fan.free_list = s;
+	s->next = *list;
+	*list = s;
 	fan_stats_counters(fan.st)->pending--;
 }
 
@@ -228,19 +268,26 @@ static const char *first_finding(const vg_reply *r)
 	return r->nfindings ? r->findings[0].name : "";
 }
 
-/* The detection event: the finding fields plus who did what. */
-static void log_event(const char *path, const vg_reply *r, pid_t pid, fan_kind kind,
-                      const char *action)
+void fan_log_event(const char *path, const vg_reply *r, pid_t pid, const char *exe_known,
+                   fan_kind kind, const char *action, const char *quarantine_id,
+                   const char *quarantine_error)
 {
 	char exe[PATH_MAX];
 	uid_t uid = fan_proc_uid(pid);
 	json_t *o;
 	char *text;
 
-	fan_proc_exe(pid, exe, sizeof exe);
+	if (exe_known && *exe_known)
+		snprintf(exe, sizeof exe, "%s", exe_known);
+	else
+		fan_proc_exe(pid, exe, sizeof exe);
 	o = json_pack("{s:i, s:s, s:I, s:s, s:s}", "pid", (int)pid, "exe", exe,
 	              "uid", (json_int_t)(uid == (uid_t)-1 ? -1 : (json_int_t)uid),
 	              "event", fan_kind_name(kind), "action", action);
+	if (o && quarantine_id)
+		json_object_set_new(o, "quarantine_id", json_string(quarantine_id));
+	if (o && quarantine_error)
+		json_object_set_new(o, "quarantine_error", json_string(quarantine_error));
 	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
 	vg_log_event("onaccess", path, r, text);
@@ -255,13 +302,29 @@ static void log_event(const char *path, const vg_reply *r, pid_t pid, fan_kind k
 	free(text);
 }
 
+/* The watched path a file lies under (the longest), for the
+ * quarantine's safety rules; NULL when none. */
+static const char *watched_root(const char *path)
+{
+	const char *best = NULL;
+
+	for (unsigned i = 0; path && i < fan.k.nmarks; i++)
+		if (fan_path_under(path, fan.k.marks[i].path) &&
+		    (!best || strlen(fan.k.marks[i].path) > strlen(best)))
+			best = fan.k.marks[i].path;
+	return best;
+}
+
 /* --- the pool's callback ---------------------------------------------- */
+
+static void bg_pump(void);
 
 static void job_done(const vg_reply *r, int final, void *ud)
 {
 	fan_slot *s = ud;
 	fan_counters *c;
-	int detected = 0, crashed = 0, clean = 0, deny = 0, was_answered, late = 0;
+	int detected = 0, crashed = 0, clean = 0, deny = 0, was_answered, late = 0, bg;
+	int qfd = -1;
 	const char *action;
 	char *path;
 	pid_t pid;
@@ -286,8 +349,17 @@ static void job_done(const vg_reply *r, int final, void *ud)
 			c->clean++;
 		}
 		break;
-	case VG_REPLY_CRASH:
 	case VG_REPLY_HUNG:
+		if (s->bg) {
+			/* a background scan runs at a lower priority: on a busy
+			 * machine it may outlast WorkerHangTimeout without any
+			 * fault of the file's. No verdict, no crash memory: the
+			 * next open or exec scans it in the foreground. */
+			c->errors++;
+			break;
+		}
+		/* fall through */
+	case VG_REPLY_CRASH:
 		crashed = 1;
 		c->crashes++;
 		crash_remember(&s->st);
@@ -313,20 +385,18 @@ static void job_done(const vg_reply *r, int final, void *ud)
 			c->ignore_failed++;
 		else if (fan.k.ignore_flag)
 			c->ignore_taken_back++;
-		if (m == 0 && fan.k.ignore_flag && !s->perm && !s->rescanned) {
-			/* changed since its event: often only its times (tar and
-			 * cp -p set them after the close). Scan the file as it is
-			 * now, in the background, so that it can still be cached. */
-			struct stat now;
-			int dupfd = fstat(s->fd, &now) == 0 ? fcntl(s->fd, F_DUPFD_CLOEXEC, 3) : -1;
-			vg_job_req req = { .fd = dupfd, .name = s->path };
-			s->st = now;
+		if (m == 0 && fan.k.ignore_flag && s->bg && !s->rescanned &&
+		    fstat(s->fd, &s->st) == 0) {
+			/* changed since its event (a write, or times set after
+			 * the close: cp -p, rsync -t). Scan the file as it is now,
+			 * next in the background queue, so it can still be cached. */
 			s->rescanned = 1;
-			if (dupfd >= 0 && vg_pool_submit(fan.d->pool, &req, job_done, s) == 0) {
-				c->rescans++;
-				pthread_mutex_unlock(&fan.mu);
-				return;
-			}
+			c->rescans++;
+			c->bg_inflight--;
+			backlog_push(s, 1);
+			pthread_mutex_unlock(&fan.mu);
+			bg_pump();
+			return;
 		}
 	}
 	if (s->perm && !was_answered) {
@@ -349,8 +419,21 @@ static void job_done(const vg_reply *r, int final, void *ud)
 	s->path = NULL;
 	pid = s->pid;
 	kind = s->kind;
+	bg = s->bg;
+	/* a detection, not a crash (a library bug is no verdict on the
+	 * file): the descriptor goes to the quarantine */
+	if (detected && fan.action_quarantine && path) {
+		qfd = s->fd;
+		s->fd = -1;
+	}
+	if (bg) {
+		c->bg_inflight--;
+		c->bg_scans++;
+	}
 	slot_put(s);
 	pthread_mutex_unlock(&fan.mu);
+	if (bg)
+		bg_pump();
 
 	/* outside the lock: /proc reads and the log queue */
 	if (r->status == VG_REPLY_SCANNED || crashed) {
@@ -359,8 +442,20 @@ static void job_done(const vg_reply *r, int final, void *ud)
 		fan_stats_scan(fan.st, r->time_us ? r->time_us : (uint64_t)wall_us, exe, path);
 		pthread_mutex_unlock(&fan.mu);
 	}
-	if (detected || crashed || r->verdict == VIGIL_INCOMPLETE) {
-		log_event(path ? path : "", r, pid, kind, action);
+	if (qfd >= 0) {
+		/* after the answer: the action thread moves the file to the
+		 * vault and logs the event with the item's ID */
+		const char *root = watched_root(path); /* exe: read above */
+		if (fan_act_submit(qfd, path, root, pid, exe, kind, action, r) != 0) {
+			close(qfd);
+			fan_log_event(path, r, pid, exe, kind, action, NULL,
+			              "the quarantine queue is full");
+		}
+	} else if (detected || crashed || r->verdict == VIGIL_INCOMPLETE) {
+		fan_log_event(path ? path : "", r, pid, NULL, kind, action, NULL, NULL);
+	} else if (r->status == VG_REPLY_HUNG) {
+		vg_log(VG_LOG_WARNING, "on-access: %s: background scan stopped after "
+		       "WorkerHangTimeout; not cached, its next open or exec is scanned", path);
 	} else if (r->status == VG_REPLY_ERROR) {
 		vg_log(VG_LOG_WARNING, "on-access: %s: scan failed: %s (%s)", path, r->message,
 		       late ? action : deny ? "denied: OnAccessDenyOnError" : "allowed");
@@ -426,7 +521,82 @@ static void too_large(int fd, const char *path, const struct stat *st, pid_t pid
 		respond(fd, 1, t0);
 	pthread_mutex_unlock(&fan.mu);
 	close(fd);
-	log_event(path, r, pid, kind, perm ? "allow" : "log");
+	fan_log_event(path, r, pid, NULL, kind, perm ? "allow" : "log", NULL, NULL);
+}
+
+/* Hands one background slot to the pool (it is ours: in no list).
+ * Returns 0, or -1 when the pool's queue is full: the slot is back at
+ * the front of the background queue. */
+static int bg_submit(fan_slot *s)
+{
+	vg_job_req req = { .name = s->path, .background = 1 };
+	int e;
+
+	req.fd = fcntl(s->fd, F_DUPFD_CLOEXEC, 3);
+	if (req.fd >= 0 && vg_pool_submit(fan.d->pool, &req, job_done, s) == 0)
+		return 0; /* s may be gone already (the shared cache answered) */
+	e = errno;
+	pthread_mutex_lock(&fan.mu);
+	fan_stats_counters(fan.st)->bg_inflight--;
+	if (e == EAGAIN) {
+		backlog_push(s, 1);
+		pthread_mutex_unlock(&fan.mu);
+		return -1;
+	}
+	fan_stats_counters(fan.st)->dropped_notifications++;
+	slot_put(s);
+	pthread_mutex_unlock(&fan.mu);
+	if (e != ESHUTDOWN)
+		vg_log(VG_LOG_WARNING, "on-access: cannot queue a background scan: %s",
+		       strerror(e));
+	return 0;
+}
+
+/* Moves notifications from the background queue to the pool while it
+ * holds fewer than bg_cap of them. Any thread, holding no lock; a call
+ * nested in a callback of its own submit returns at once (the outer
+ * loop goes on), so the stack stays flat. */
+static void bg_pump(void)
+{
+	static __thread int pumping;
+
+	if (pumping)
+		return;
+	pumping = 1;
+	for (;;) {
+		fan_counters *c;
+		fan_slot *s = NULL;
+
+		pthread_mutex_lock(&fan.mu);
+		c = fan_stats_counters(fan.st);
+		if (!atomic_load(&fan.stop) && c->bg_inflight < fan.bg_cap &&
+		    (s = backlog_pop())) {
+			c->bg_inflight++;
+			/* the generation that scans it decides whether it may be
+			 * cached: the epoch at submit */
+			s->epoch = fan.epoch;
+		}
+		pthread_mutex_unlock(&fan.mu);
+		if (!s || bg_submit(s) != 0)
+			break;
+	}
+	pumping = 0;
+}
+
+/* An empty file holds nothing to scan: allowed, and cached like a clean
+ * one (a write or a truncate clears the mark), so reading an unchanged
+ * empty file costs no event either. */
+static void empty_file(int fd, const struct stat *st, int perm, int64_t t0)
+{
+	pthread_mutex_lock(&fan.mu);
+	fan_stats_quick(fan.st, FAN_Q_EMPTY);
+	/* before the answer: the opener's own first write then clears it */
+	if (fan_kernel_ignore(&fan.k, fd, st) > 0)
+		fan_stats_counters(fan.st)->ignore_placed++;
+	if (perm)
+		respond(fd, 1, t0);
+	pthread_mutex_unlock(&fan.mu);
+	close(fd);
 }
 
 static void handle_event(const struct fanotify_event_metadata *m)
@@ -459,19 +629,20 @@ static void handle_event(const struct fanotify_event_metadata *m)
 	pthread_mutex_lock(&fan.mu);
 	fan_stats_event(fan.st, kind);
 	pthread_mutex_unlock(&fan.mu);
-	/* vigild's own accesses first: they must never wait for us */
-	if (fan_is_own(fan.d->pool, m->pid)) {
-		quick(FAN_Q_SELF, perm, fd, 1, t0);
-		return;
-	}
+	/* what is allowed whoever asks, first: fstat opens nothing, and
+	 * every file being created is first opened empty (tar, cp,
+	 * compilers), so this spares fan_is_own's /proc read on each */
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		quick(FAN_Q_NOT_FILE, perm, fd, 1, t0);
 		return;
 	}
-	/* an empty file holds nothing to scan: this is how every file
-	 * being created is first opened (tar, cp, compilers) */
 	if (st.st_size == 0) {
-		quick(FAN_Q_EMPTY, perm, fd, 1, t0);
+		empty_file(fd, &st, perm, t0);
+		return;
+	}
+	/* vigild's own accesses: they must never wait for us */
+	if (fan_is_own(fan.d->pool, m->pid)) {
+		quick(FAN_Q_SELF, perm, fd, 1, t0);
 		return;
 	}
 	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
@@ -518,7 +689,7 @@ static void handle_event(const struct fanotify_event_metadata *m)
 	}
 
 	pthread_mutex_lock(&fan.mu);
-	s = slot_get();
+	s = slot_get(!perm);
 	if (!s) {
 		fan_counters *c = fan_stats_counters(fan.st);
 		if (perm) {
@@ -539,8 +710,23 @@ static void handle_event(const struct fanotify_event_metadata *m)
 	s->epoch = fan.epoch;
 	s->st = st;
 	s->path = strdup(path);
-	if (perm)
-		pending_push(s);
+	if (!s->path) {
+		if (perm)
+			respond(fd, fan.deadline_allow, t0);
+		s->fd = -1;
+		slot_put(s);
+		pthread_mutex_unlock(&fan.mu);
+		close(fd);
+		return;
+	}
+	if (!perm) {
+		/* nobody waits: scanned in the background, in arrival order */
+		backlog_push(s, 0);
+		pthread_mutex_unlock(&fan.mu);
+		bg_pump();
+		return;
+	}
+	pending_push(s);
 	pthread_mutex_unlock(&fan.mu);
 
 	/* the pool gets its own descriptor: ours names the event until it
@@ -551,12 +737,8 @@ static void handle_event(const struct fanotify_event_metadata *m)
 	if (dupfd < 0 || vg_pool_submit(fan.d->pool, &req, job_done, s) != 0) {
 		int e = errno;
 		pthread_mutex_lock(&fan.mu);
-		if (perm) {
-			fan_stats_counters(fan.st)->queue_full_answers++;
-			slot_answer(s, fan.deadline_allow);
-		} else {
-			fan_stats_counters(fan.st)->dropped_notifications++;
-		}
+		fan_stats_counters(fan.st)->queue_full_answers++;
+		slot_answer(s, fan.deadline_allow);
 		slot_put(s);
 		pthread_mutex_unlock(&fan.mu);
 		if (e != EAGAIN)
@@ -578,6 +760,8 @@ static void *event_thread(void *arg)
 		pthread_mutex_lock(&fan.mu);
 		timeout = run_deadlines();
 		pthread_mutex_unlock(&fan.mu);
+		/* background jobs the pool's full queue refused */
+		bg_pump();
 		if (poll(p, 2, timeout) < 0 && errno != EINTR)
 			break;
 		if (p[1].revents)
@@ -648,6 +832,28 @@ static void generation_changed(unsigned generation, void *ud)
 
 /* --- the service --------------------------------------------------------- */
 
+/* OnAccessBackgroundQueue, cut to what RLIMIT_NOFILE leaves: each
+ * waiting notification holds its event's descriptor. */
+static unsigned background_room(const vg_config *cfg, unsigned perm_slots,
+                                unsigned in_flight)
+{
+	uint64_t want = vg_conf_num(cfg, VG_CONF_OA_BG_QUEUE);
+	/* the pool, the log, the sockets, clamd's connections */
+	uint64_t others = perm_slots * 2 + in_flight * 2 + 64 +
+	                  vg_conf_num(cfg, VG_CONF_MAX_CONNECTIONS);
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    want + others > rl.rlim_cur) {
+		uint64_t room = rl.rlim_cur > others ? rl.rlim_cur - others : 0;
+		vg_log(VG_LOG_WARNING, "on-access: OnAccessBackgroundQueue %llu does not fit "
+		       "the open file limit %llu: %llu", (unsigned long long)want,
+		       (unsigned long long)rl.rlim_cur, (unsigned long long)room);
+		want = room;
+	}
+	return (unsigned)want;
+}
+
 static int fan_start(vg_daemon *d, char *err, size_t errlen)
 {
 	const vg_config *cfg = d->cfg;
@@ -664,7 +870,10 @@ static int fan_start(vg_daemon *d, char *err, size_t errlen)
 	fan.watchdog_us = fan.deadline_us + 1000000;
 	fan.deadline_allow = !strcmp(vg_conf_str(cfg, VG_CONF_OA_DEADLINE_ACTION), "allow");
 	fan.deny_on_error = vg_conf_bool(cfg, VG_CONF_OA_DENY_ON_ERROR);
-	fan.action_deny = !strcmp(vg_conf_str(cfg, VG_CONF_OA_ACTION), "deny");
+	fan.action_quarantine = !strcmp(vg_conf_str(cfg, VG_CONF_OA_ACTION), "quarantine");
+	/* quarantine denies first */
+	fan.action_deny = fan.action_quarantine ||
+	                  !strcmp(vg_conf_str(cfg, VG_CONF_OA_ACTION), "deny");
 	fan.scan_on_open = vg_conf_bool(cfg, VG_CONF_OA_SCAN_ON_OPEN) && !exec_only;
 	fan.max_size = vg_conf_num(cfg, VG_CONF_OA_MAX_FILE_SIZE);
 	if (fan_policy_init(&fan.pol, cfg, err, errlen) != 0)
@@ -695,11 +904,14 @@ static int fan_start(vg_daemon *d, char *err, size_t errlen)
 	fan.k.ignore_mask = FAN_OPEN_PERM | FAN_OPEN_EXEC_PERM | FAN_OPEN;
 
 	/* slots bound the descriptors we hold: the queue plus what the
-	 * workers of two generations (a reload) have in flight */
+	 * workers of two generations (a reload) have in flight; then the
+	 * background queue and its jobs in the pool */
 	vg_pool_get_stats(d->pool, &ps);
 	workers = ps.workers ? ps.workers : 1;
 	fan.nslots = (unsigned)vg_conf_num(cfg, VG_CONF_MAX_QUEUE) + 2 * workers;
-	if (!(fan.slots = calloc(fan.nslots, sizeof *fan.slots))) {
+	fan.bg_cap = workers + 1;
+	fan.nbg = background_room(cfg, fan.nslots, fan.bg_cap);
+	if (!(fan.slots = calloc(fan.nslots + fan.nbg + fan.bg_cap, sizeof *fan.slots))) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -707,12 +919,19 @@ static int fan_start(vg_daemon *d, char *err, size_t errlen)
 		fan.slots[i].next = fan.free_list;
 		fan.free_list = &fan.slots[i];
 	}
+	for (unsigned i = fan.nslots; i < fan.nslots + fan.nbg + fan.bg_cap; i++) {
+		fan.slots[i].next = fan.bg_free;
+		fan.bg_free = &fan.slots[i];
+	}
 	fan.pending.next = fan.pending.prev = &fan.pending;
+	fan.backlog.next = fan.backlog.prev = &fan.backlog;
 	if ((fan.wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
 		snprintf(err, errlen, "eventfd: %s", strerror(errno));
 		return -1;
 	}
 	vg_pool_set_generation_hook(d->pool, generation_changed, NULL);
+	if (fan.action_quarantine && fan_act_start(cfg, err, errlen) != 0)
+		return -1;
 	if (fan_kernel_mark(&fan.k, cfg, err, errlen) != 0)
 		return -1;
 	atomic_store(&fan.beat_at_us, now_us());
@@ -755,7 +974,16 @@ static void fan_stop(void)
 	/* closing the group allows every event still waiting; the pool's
 	 * late callbacks then only close their descriptors and log */
 	fan_kernel_close(&fan.k);
+	if (fan.st && fan.backlog.next) {
+		fan_slot *s;
+		while ((s = backlog_pop())) {
+			fan_stats_counters(fan.st)->dropped_notifications++;
+			slot_put(s);
+		}
+	}
 	pthread_mutex_unlock(&fan.mu);
+	/* the group is closed: the vault's files cost no event any more */
+	fan_act_stop();
 	if (fan.wakefd >= 0)
 		close(fan.wakefd);
 	fan.wakefd = -1;
@@ -786,6 +1014,13 @@ static void fan_stats_cb(json_t *o)
 		!fan.k.ignore_flag ? "off" : fan.k.ignore_flag == FAN_MARK_IGNORE
 		? "FAN_MARK_IGNORE" : "FAN_MARK_IGNORED_MASK"));
 	json_object_set_new(oa, "slots", json_integer(fan.nslots));
+	{
+		uint64_t ok, failed;
+		json_t *a = json_object_get(oa, "actions");
+		fan_act_stats(&ok, &failed);
+		json_object_set_new(a, "quarantined", json_integer((json_int_t)ok));
+		json_object_set_new(a, "quarantine_failed", json_integer((json_int_t)failed));
+	}
 	live = fan_kernel_live_ignores(&fan.k);
 	pthread_mutex_unlock(&fan.mu);
 	json_object_set_new(json_object_get(oa, "ignore_marks"), "live", json_integer(live));

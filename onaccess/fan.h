@@ -112,6 +112,35 @@ int fan_is_own(vg_pool *pool, pid_t pid);
 void fan_proc_exe(pid_t pid, char *buf, size_t len);
 uid_t fan_proc_uid(pid_t pid);
 
+/* --- the event log (fan.c) ------------------------------------------ */
+
+/* A detection event: the finding fields plus pid, exe (NULL: read it
+ * from /proc now), uid, the event kind and the action taken; with the
+ * quarantine item's ID, or why the quarantine failed, when one was
+ * tried. Any thread. */
+void fan_log_event(const char *path, const vg_reply *r, pid_t pid, const char *exe,
+                   fan_kind kind, const char *action, const char *quarantine_id,
+                   const char *quarantine_error);
+
+/* --- remediation (fan_act.c) ----------------------------------------- */
+
+/* Opens (creates) the vault of QuarantineDirectory and starts the
+ * action thread; -1 with the reason (a vault that cannot be used). */
+int fan_act_start(const vg_config *cfg, char *err, size_t errlen);
+/* Queues the quarantine of a detected file: fd is the event's
+ * descriptor (ours on success), root the watched path it lies under
+ * (NULL: none, the action is refused), answer the action logged if the
+ * quarantine fails ("deny", "log", ...). The thread logs the event.
+ * -1 when the queue is full or stopping: fd stays the caller's. */
+int fan_act_submit(int fd, const char *path, const char *root, pid_t pid,
+                   const char *exe, fan_kind kind, const char *answer,
+                   const vg_reply *r);
+/* Finishes what is queued, stops the thread, closes the vault. Call it
+ * once the fanotify group is closed (its file accesses then make no
+ * event). */
+void fan_act_stop(void);
+void fan_act_stats(uint64_t *quarantined, uint64_t *failed);
+
 /* --- counters (fan_stats.c) --------------------------------------- */
 
 typedef enum fan_quick {
@@ -150,7 +179,10 @@ typedef struct fan_counters {
 	uint64_t ignore_placed, ignore_failed, ignore_taken_back, flushes;
 	uint64_t rescans; /* scanned again: the file changed between event and mark */
 	uint64_t late_results;
-	unsigned pending, pending_high;
+	unsigned pending, pending_high; /* events held: permission and background */
+	/* notifications waiting for a background scan, and in the pool */
+	unsigned backlog, backlog_high, bg_inflight;
+	uint64_t bg_scans;
 } fan_counters;
 
 fan_counters *fan_stats_counters(fan_stats *s);

@@ -210,6 +210,9 @@ void fan_stats_json(const fan_stats *s, json_t *o)
 		"placed", (json_int_t)c->ignore_placed, "failed", (json_int_t)c->ignore_failed,
 		"taken_back", (json_int_t)c->ignore_taken_back, "rescans", (json_int_t)c->rescans,
 		"flushes", (json_int_t)c->flushes));
+	json_object_set_new(o, "background", json_pack("{s:I, s:I, s:I, s:I}",
+		"waiting", (json_int_t)c->backlog, "waiting_high", (json_int_t)c->backlog_high,
+		"in_flight", (json_int_t)c->bg_inflight, "scans", (json_int_t)c->bg_scans));
 	json_object_set_new(o, "pending", json_integer(c->pending));
 	json_object_set_new(o, "pending_high", json_integer(c->pending_high));
 	json_object_set_new(o, "top_processes", top_json(&s->procs, "exe"));

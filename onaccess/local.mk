@@ -11,7 +11,8 @@ vigild_SOURCES = onaccess/vigild.c onaccess/daemon.h \
 	onaccess/log.c onaccess/log.h onaccess/peer.c onaccess/peer.h \
 	onaccess/sockutil.c onaccess/sockutil.h onaccess/control.c \
 	onaccess/clamd.c onaccess/clamd_proto.c onaccess/clamd_proto.h \
-	onaccess/fan.c onaccess/fan.h onaccess/fan_marks.c onaccess/fan_policy.c \
+	onaccess/fan.c onaccess/fan.h onaccess/fan_act.c onaccess/fan_marks.c \
+	onaccess/fan_policy.c \
 	onaccess/fan_stats.c cli/exclude.c cli/exclude.h
 vigild_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS) $(PCRE2_CFLAGS)
 vigild_LDADD = libvigil.la $(JANSSON_LIBS) $(SYSTEMD_LIBS) $(PCRE2_LIBS)

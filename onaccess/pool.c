@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -65,6 +66,7 @@ typedef struct vg_job {
 	uint64_t affinity;
 	int64_t deadline_at; /* ms, monotonic; 0: none */
 	int deadline_fired;
+	int background;     /* after the foreground jobs, at a lower priority */
 	vg_job_cb cb;
 	void *ud;
 	struct vg_job *next;
@@ -87,6 +89,8 @@ typedef struct vg_worker {
 	vg_job *job;        /* in flight, or NULL */
 	int64_t started_at; /* of the job in flight */
 	int killed;         /* SIGKILL sent for a hang */
+	int base_nice;      /* its nice value when it started */
+	int nice;           /* the one we set last */
 } vg_worker;
 
 struct vg_gen {
@@ -116,7 +120,9 @@ struct vg_pool {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	vg_job *head, *tail;
+	vg_job *fg_tail;  /* last foreground job: they all come before the background ones */
 	unsigned queued;
+	unsigned queued_bg; /* of them, background jobs: their callers bound them */
 	uint64_t next_id;
 	int stopping;
 	uint64_t reload_requested, reload_started, reload_done;
@@ -468,40 +474,103 @@ static int send_job(vg_worker *w, vg_job *j)
 	return 0;
 }
 
-/* Takes the job a free worker should do: one of its own near the front
- * of the queue (warm cache), else the oldest. Under mu. */
-static vg_job *take_job(vg_pool *p, unsigned slot, unsigned nslots)
+/* Takes the job a free worker should do: foreground jobs first (the
+ * queue holds them before every background job), and among the jobs of
+ * the head's kind one of its own near the front (warm cache), else the
+ * oldest. A background job only with allow_bg. Under mu. */
+static vg_job *take_job(vg_pool *p, unsigned slot, unsigned nslots, int allow_bg)
 {
 	vg_job **pp = &p->head, *prev = NULL, *j;
 	unsigned look = 0;
+	int bg;
 
-	for (j = p->head; j && look < AFFINITY_LOOKAHEAD; j = j->next, look++) {
+	if (!p->head)
+		return NULL;
+	bg = p->head->background;
+	if (bg && !allow_bg)
+		return NULL;
+	for (j = p->head; j && j->background == bg && look < AFFINITY_LOOKAHEAD;
+	     j = j->next, look++) {
 		if (j->affinity % nslots == slot)
 			break;
 		prev = j;
 		pp = &j->next;
 	}
-	if (!j || look >= AFFINITY_LOOKAHEAD) {
+	if (!j || j->background != bg || look >= AFFINITY_LOOKAHEAD) {
 		j = p->head;
 		prev = NULL;
 		pp = &p->head;
 	}
-	if (!j)
-		return NULL;
 	*pp = j->next;
 	if (p->tail == j)
 		p->tail = prev;
+	/* the job before a foreground job is a foreground job */
+	if (p->fg_tail == j)
+		p->fg_tail = prev;
 	j->next = NULL;
 	p->queued--;
+	p->queued_bg -= j->background;
 	return j;
+}
+
+/* Queues j behind the jobs of its kind (front: before them). Under mu. */
+static void enqueue(vg_pool *p, vg_job *j, int front)
+{
+	vg_job **at;
+
+	if (j->background)
+		at = front ? (p->fg_tail ? &p->fg_tail->next : &p->head)
+		           : (p->tail ? &p->tail->next : &p->head);
+	else
+		at = front ? &p->head : (p->fg_tail ? &p->fg_tail->next : &p->head);
+	j->next = *at;
+	*at = j;
+	if (!j->next)
+		p->tail = j;
+	if (!j->background && (!front || !p->fg_tail))
+		p->fg_tail = j;
+	p->queued++;
+	p->queued_bg += j->background;
+}
+
+/* Runs a worker at the priority its job deserves: background jobs
+ * background_nice lower, foreground jobs at its own. */
+static void worker_set_nice(vg_pool *p, vg_worker *w, int background)
+{
+	int want = w->base_nice;
+
+	if (background && p->cfg.background_nice) {
+		want += (int)p->cfg.background_nice;
+		if (want > 19)
+			want = 19;
+	}
+	if (w->nice == want)
+		return;
+	if (setpriority(PRIO_PROCESS, (id_t)w->pid, want) == 0) {
+		w->nice = want;
+	} else if (want < w->nice) {
+		/* cannot raise it back: stop lowering anyone */
+		vg_log(VG_LOG_WARNING, "scan worker %d: setpriority: %s; background "
+		       "scans run at normal priority from now on", (int)w->pid,
+		       strerror(errno));
+		p->cfg.background_nice = 0;
+	}
 }
 
 static void dispatch(vg_pool *p)
 {
 	vg_gen *g = p->current;
+	unsigned bg_running = 0, bg_max;
+	int fg_waits;
 
 	if (!g)
 		return;
+	/* one worker stays free of background jobs for the next permission
+	 * event (unless there is only one) */
+	bg_max = g->nworkers > 1 ? g->nworkers - 1 : 1;
+	for (unsigned i = 0; i < g->nworkers; i++)
+		if (g->workers[i]->job && g->workers[i]->job->background)
+			bg_running++;
 	for (unsigned i = 0; i < g->nworkers; i++) {
 		vg_worker *w = g->workers[i];
 		vg_job *j;
@@ -509,25 +578,32 @@ static void dispatch(vg_pool *p)
 		if (w->job)
 			continue;
 		pthread_mutex_lock(&p->mu);
-		j = take_job(p, i, g->nworkers);
+		j = take_job(p, i, g->nworkers, bg_running < bg_max);
 		pthread_mutex_unlock(&p->mu);
 		if (!j)
-			return;
+			break;
+		worker_set_nice(p, w, j->background);
 		if (send_job(w, j) != 0) {
 			/* the worker is gone: put the job back at the front */
 			pthread_mutex_lock(&p->mu);
-			j->next = p->head;
-			p->head = j;
-			if (!p->tail)
-				p->tail = j;
-			p->queued++;
+			enqueue(p, j, 1);
 			pthread_mutex_unlock(&p->mu);
 			worker_lost(p, w, "stopped taking jobs");
 			return; /* the worker array changed */
 		}
 		w->job = j;
 		w->started_at = now_ms();
+		bg_running += j->background;
 	}
+	/* a foreground job waits for a worker: background scans in flight
+	 * go back to full speed, so it waits as briefly as possible */
+	pthread_mutex_lock(&p->mu);
+	fg_waits = p->head && !p->head->background;
+	pthread_mutex_unlock(&p->mu);
+	if (fg_waits)
+		for (unsigned i = 0; i < g->nworkers; i++)
+			if (g->workers[i]->job && g->workers[i]->job->background)
+				worker_set_nice(p, g->workers[i], 0);
 }
 
 static void worker_readable(vg_pool *p, vg_worker *w)
@@ -721,6 +797,11 @@ static void zygote_readable(vg_pool *p, vg_gen *g)
 		w->sock = fds[0];
 		w->pidfd = nfds > 1 ? fds[1] : -1;
 		w->pid = (pid_t)m.pid;
+		errno = 0;
+		w->base_nice = getpriority(PRIO_PROCESS, (id_t)w->pid);
+		if (errno)
+			w->base_nice = 0;
+		w->nice = w->base_nice;
 		for (int i = 2; i < nfds; i++)
 			close(fds[i]);
 		nfds = 0;
@@ -836,7 +917,10 @@ static void abort_all(vg_pool *p)
 			p->head = j->next;
 			if (!p->head)
 				p->tail = NULL;
+			if (p->fg_tail == j)
+				p->fg_tail = NULL;
 			p->queued--;
+			p->queued_bg -= j->background;
 		}
 		pthread_mutex_unlock(&p->mu);
 		if (!j)
@@ -935,6 +1019,9 @@ vg_pool *vg_pool_start(const vg_pool_config *cfg, char *err, size_t errlen)
 		p->cfg.workers = 1;
 	if (p->cfg.workers > MAX_WORKERS)
 		p->cfg.workers = MAX_WORKERS;
+	/* raising a worker's priority back needs CAP_SYS_NICE */
+	if (geteuid() != 0)
+		p->cfg.background_nice = 0;
 	p->st.queue_max = cfg->max_queue;
 	if (cfg->cache_entries) {
 		size_t n = 1;
@@ -1002,6 +1089,7 @@ int vg_pool_submit(vg_pool *p, const vg_job_req *req, vg_job_cb cb, void *ud)
 	}
 	j->fd = req->fd;
 	j->flags = req->flags;
+	j->background = req->background != 0;
 	j->cb = cb;
 	j->ud = ud;
 	if (req->deadline_ms)
@@ -1040,7 +1128,10 @@ int vg_pool_submit(vg_pool *p, const vg_job_req *req, vg_job_cb cb, void *ud)
 			return 0;
 		}
 	}
-	if (p->stopping || p->queued >= p->cfg.max_queue) {
+	/* MaxQueue bounds the jobs someone waits for: background jobs
+	 * never take their room (their caller bounds them) */
+	if (p->stopping || (j->background ? p->queued_bg
+	                                  : p->queued - p->queued_bg) >= p->cfg.max_queue) {
 		int e = p->stopping ? ESHUTDOWN : EAGAIN;
 		if (!p->stopping)
 			p->st.refused++;
@@ -1050,12 +1141,7 @@ int vg_pool_submit(vg_pool *p, const vg_job_req *req, vg_job_cb cb, void *ud)
 		return -1;
 	}
 	j->id = ++p->next_id;
-	if (p->tail)
-		p->tail->next = j;
-	else
-		p->head = j;
-	p->tail = j;
-	p->queued++;
+	enqueue(p, j, 0);
 	p->st.submitted++;
 	if (p->queued > p->st.queue_high)
 		p->st.queue_high = p->queued;
@@ -1068,7 +1154,7 @@ int vg_pool_queue_has_room(vg_pool *p)
 {
 	int room;
 	pthread_mutex_lock(&p->mu);
-	room = p->queued < p->cfg.max_queue;
+	room = p->queued - p->queued_bg < p->cfg.max_queue;
 	pthread_mutex_unlock(&p->mu);
 	return room;
 }
@@ -1088,19 +1174,8 @@ static void waiter_cb(const vg_reply *r, int final, void *ud)
 	if (!final)
 		return;
 	copy = malloc(sizeof *copy);
-	if (copy) {
-		/* the strings point into text[]: move them with it */
-		memcpy(copy, r, sizeof *copy);
-		ptrdiff_t d = copy->text - r->text;
-		copy->type += d;
-		copy->message += d;
-		for (size_t i = 0; i < copy->nfindings; i++) {
-			copy->findings[i].stage += d;
-			copy->findings[i].name += d;
-			copy->findings[i].layer += d;
-			copy->findings[i].detail += d;
-		}
-	}
+	if (copy)
+		vg_reply_copy(copy, r);
 	pthread_mutex_lock(&w->mu);
 	w->reply = copy;
 	w->nomem = !copy;

@@ -29,6 +29,8 @@ typedef struct vg_pool_config {
 	unsigned max_queue;      /* jobs waiting for a worker */
 	uint64_t hang_ms;        /* a scan running this long kills its worker */
 	size_t cache_entries;    /* shared verdict cache (SharedCacheEntries); 0: off */
+	unsigned background_nice; /* added to a worker's nice value while it
+	                           * runs a background job (root only); 0: off */
 } vg_pool_config;
 
 /*
@@ -45,6 +47,7 @@ typedef struct vg_job_req {
 	const char *name;  /* path or label for YARA externals and logs */
 	uint32_t flags;    /* VG_JOB_* */
 	uint64_t deadline_ms; /* from now; 0: none */
+	int background;    /* nobody waits for it: see vg_pool_submit */
 } vg_job_req;
 
 /*
@@ -57,10 +60,19 @@ void vg_pool_stop(vg_pool *p);
 
 /*
  * Queues a job. Returns 0, or -1 with errno EAGAIN when MaxQueue jobs
- * already wait (the job is refused at once: the caller answers by its
+ * (of its kind: foreground or background) already wait (the job is refused at once: the caller answers by its
  * policy; fd is closed), ESHUTDOWN when stopping. Jobs for the same
  * file (st_dev, st_ino) go to the same worker when it is free, so that
- * worker's verdict cache answers repeats.
+ * worker's verdict cache answers repeats. A job the shared cache answers
+ * gets its callback on the caller's thread, before this returns: call
+ * it holding no lock the callback takes.
+ *
+ * A background job (req->background: a scan nobody waits for, such as
+ * a close-write scan) queues behind every foreground job and runs on at
+ * most workers - 1 workers at once (on the only one when there is one),
+ * so a foreground job finds a worker soon; while it runs, the worker's
+ * nice value is raised by background_nice, and set back as soon as a
+ * foreground job waits for a worker.
  */
 int vg_pool_submit(vg_pool *p, const vg_job_req *req, vg_job_cb cb, void *ud);
 

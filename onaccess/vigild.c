@@ -251,6 +251,7 @@ static int run(const char *config_path, int foreground)
 	pc.max_queue = (unsigned)vg_conf_num(cfg, VG_CONF_MAX_QUEUE);
 	pc.hang_ms = vg_engine_hang_ms(cfg);
 	pc.cache_entries = (size_t)vg_conf_num(cfg, VG_CONF_SHARED_CACHE);
+	pc.background_nice = (unsigned)vg_conf_num(cfg, VG_CONF_OA_BG_NICE);
 	if (!(d.pool = vg_pool_start(&pc, err, sizeof err))) {
 		vg_log(VG_LOG_ERR, "cannot start: %s", err);
 		rc = 1;

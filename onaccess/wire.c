@@ -403,3 +403,22 @@ int vg_zy_decode(const uint8_t *buf, size_t len, vg_zy_msg *m)
 	}
 	return !in.bad && in.off == len ? 0 : -1;
 }
+
+void vg_reply_copy(vg_reply *dst, const vg_reply *src)
+{
+	const char *lo = src->text, *hi = src->text + sizeof src->text;
+#define MOVE(field) \
+	if (src->field >= lo && src->field < hi) \
+		dst->field = dst->text + (src->field - lo)
+
+	memcpy(dst, src, sizeof *dst);
+	MOVE(type);
+	MOVE(message);
+	for (size_t i = 0; i < src->nfindings; i++) {
+		MOVE(findings[i].stage);
+		MOVE(findings[i].name);
+		MOVE(findings[i].layer);
+		MOVE(findings[i].detail);
+	}
+#undef MOVE
+}

@@ -81,6 +81,9 @@ int vg_wire_reply_decode(const uint8_t *buf, size_t len, vg_reply *r);
 void vg_reply_init(vg_reply *r, uint64_t job_id, vg_reply_status status);
 /* Copies a string into r->text; returns the copy ("" when full). */
 const char *vg_reply_strdup(vg_reply *r, const char *s, size_t len);
+/* A copy of src whose strings point into its own text[] (strings
+ * outside src->text, static ones, are kept as they are). */
+void vg_reply_copy(vg_reply *dst, const vg_reply *src);
 /* Adds a finding (strings copied); -1 when full. */
 int vg_reply_add_finding(vg_reply *r, const char *stage, const char *name,
                          const char *layer, int verdict, double score,

@@ -137,6 +137,49 @@ START_TEST(test_quarantine_and_restore)
 }
 END_TEST
 
+/* A result built from a verdict reached elsewhere (vigild's workers):
+ * acted on like a scan's own, its SHA-256 still guards the bytes. */
+START_TEST(test_built_result)
+{
+	vigil_quarantine *q = new_vault();
+	char id[VIGIL_QUARANTINE_ID_SIZE];
+	char *f = path_in(tree, "built.com");
+	vigil_result *r, *built, *wrong;
+	int fd;
+
+	put(f, eicar);
+	r = scan(f, &fd);
+	ck_assert_ptr_null(vigil_result_new(VIGIL_MALICIOUS, "not hex", 1));
+	ck_assert_ptr_null(vigil_result_new((vigil_verdict)9, NULL, 1));
+	wrong = vigil_result_new(VIGIL_CLEAN, "00000000000000000000000000000000"
+	                         "00000000000000000000000000000000", 68);
+	ck_assert_ptr_nonnull(wrong);
+	ck_assert_int_eq(vigil_result_add_finding(wrong, "worker-stage", "Eicar", NULL,
+	                                          VIGIL_MALICIOUS, 7.0, NULL), VIGIL_OK);
+	ck_assert_int_eq(vigil_result_verdict(wrong), VIGIL_MALICIOUS);
+	ck_assert_str_eq(vigil_finding_stage(vigil_result_finding(wrong, 0)), "external");
+	ck_assert(vigil_finding_score(vigil_result_finding(wrong, 0)) == 1.0);
+	ck_assert_int_eq(vigil_quarantine_act(q, VIGIL_ACTION_QUARANTINE, fd, tree, f,
+	                                      wrong, id), VIGIL_ECHANGED);
+	ck_assert_int_eq(access(f, F_OK), 0);
+	built = vigil_result_new(VIGIL_CLEAN, vigil_result_sha256(r), 68);
+	ck_assert_int_eq(vigil_quarantine_act(q, VIGIL_ACTION_QUARANTINE, fd, tree, f,
+	                                      built, id), VIGIL_ENODETECTION);
+	ck_assert_int_eq(vigil_result_add_finding(built, "builtin", "Eicar-Test-Signature",
+	                                          "", VIGIL_MALICIOUS, 1.0, "test"), VIGIL_OK);
+	ck_assert_str_eq(vigil_finding_stage(vigil_result_finding(built, 0)), "builtin");
+	ck_assert_int_eq(vigil_quarantine_act(q, VIGIL_ACTION_QUARANTINE, fd, tree, f,
+	                                      built, id), VIGIL_OK);
+	ck_assert_int_eq(access(f, F_OK), -1);
+	ck_assert_int_eq(items(q), 1);
+	close(fd);
+	vigil_result_free(r);
+	vigil_result_free(built);
+	vigil_result_free(wrong);
+	vigil_quarantine_free(q);
+}
+END_TEST
+
 /* Renamed over between the scan and the action: not touched. */
 START_TEST(test_renamed_over_before_action)
 {
@@ -510,6 +553,7 @@ static Suite *quarantine_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_quarantine_and_restore);
+	tcase_add_test(tc, test_built_result);
 	tcase_add_test(tc, test_renamed_over_before_action);
 	tcase_add_test(tc, test_renamed_over_before_unlink);
 	tcase_add_test(tc, test_content_changed);

@@ -101,6 +101,7 @@ endif
 # on-access scanning through real fanotify, each test in its own mount
 # namespace on a private tmpfs (skipped where fanotify is not allowed)
 VG_ONACCESS_TESTS = tests/onaccess_block.py tests/onaccess_deadline.py \
+	tests/onaccess_background.py tests/onaccess_quarantine.py \
 	tests/onaccess_fallback.py
 TESTS += $(VG_ONACCESS_TESTS)
 EXTRA_DIST += $(VG_ONACCESS_TESTS) tests/onaccess_harness.py

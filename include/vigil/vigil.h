@@ -544,6 +544,29 @@ VIGIL_API int vigil_result_cached(const vigil_result *r);
 /* Frees a result. Accepts NULL. */
 VIGIL_API void vigil_result_free(vigil_result *r);
 
+/*
+ * Builds a result from a verdict reached elsewhere (a scan in another
+ * process, a verdict read from a socket), for calls that take one, such
+ * as vigil_quarantine_act. sha256: the 64 lower-case hex digits of the
+ * scanned bytes, or NULL or "" when unknown (vigil_quarantine_act then
+ * checks the copied bytes against the file's size and times only).
+ * Type "BINARY", no scan time. NULL on ENOMEM, a verdict out of range
+ * or a malformed sha256. Free with vigil_result_free.
+ */
+VIGIL_API vigil_result *vigil_result_new(vigil_verdict verdict, const char *sha256,
+                                         uint64_t size);
+/*
+ * Adds a finding (strings copied; layer and detail may be NULL). stage
+ * is matched to the names vigil_finding_stage returns, plus "daemon"
+ * and "onaccess"; any other becomes "external". A score outside [0, 1]
+ * is clamped. The result's verdict becomes the most severe of its own
+ * and the finding's. VIGIL_EINVAL, VIGIL_ENOMEM.
+ */
+VIGIL_API vigil_error vigil_result_add_finding(vigil_result *r, const char *stage,
+                                               const char *name, const char *layer,
+                                               vigil_verdict verdict, double score,
+                                               const char *detail);
+
 /* ------------------------------------------------------------------ */
 /* Scanning                                                            */
 /* ------------------------------------------------------------------ */
