@@ -19,6 +19,7 @@ packages=(
 	hyperfine time p7zip-full zip bc
 	libcurl4-openssl-dev libmicrohttpd-dev libsqlite3-dev libhiredis-dev
 	redis-server redis-tools wrk sqlite3 curl openssl
+	libseccomp-dev
 )
 
 install_packages() {

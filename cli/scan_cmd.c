@@ -96,12 +96,16 @@ static void usage(FILE *f)
 "      --ratio-min-size=SIZE members below this skip the ratio check\n"
 "                            (default 1000000)\n"
 "      --max-scan-time=SEC   time per file, 0 for none (default 120)\n"
+"      --max-worker-memory=SIZE  memory an unpacking worker may take for\n"
+"                            one file, 0 for none (default 512M)\n"
 "      --yara-timeout=SEC    YARA time per object (default 10)\n"
 "      --cache-entries=N     verdict cache size, 0 turns it off\n"
 "                            (default 262144)\n"
 "\n"
 "Engine:\n"
 "      --no-unpack           do not look inside archives and containers\n"
+"      --no-isolation        run libarchive and libclamav in this process,\n"
+"                            not in sandboxed vigil-unpackd workers\n"
 "      --no-ml               do not use the machine-learning model\n"
 "      --encrypted-suspicious  report encrypted members as SUSPICIOUS\n"
 "  -j, --jobs=N              scan with N threads (default: online CPUs)\n"
@@ -138,6 +142,7 @@ static int usage_error(const char *fmt, const char *arg)
 enum {
 	OPT_NO_DEFAULT_SIGS = 256, OPT_EXCLUDE, OPT_FOLLOW, OPT_JSON,
 	OPT_NO_PROGRESS, OPT_NO_SUMMARY, OPT_NO_UNPACK, OPT_NO_ML,
+	OPT_NO_ISOLATION,
 	OPT_ENCRYPTED, OPT_CLOUD, OPT_CLOUD_KEY, OPT_CLOUD_TIMEOUT,
 	OPT_CLOUD_POLICY, OPT_INFO_RULES, OPT_SUSPICIOUS_RULES,
 	OPT_STRICT_SIGS, OPT_YARA_MALICIOUS, OPT_YARA_SUSPICIOUS,
@@ -157,6 +162,7 @@ static const limit_parser limit_parsers[VIGIL_LIMIT_COUNT] = {
 	[VIGIL_LIMIT_MAX_RATIO] = vg_cli_parse_count,
 	[VIGIL_LIMIT_RATIO_MIN_SIZE] = vg_cli_parse_size,
 	[VIGIL_LIMIT_MAX_SCAN_MS] = vg_cli_parse_seconds_ms,
+	[VIGIL_LIMIT_MAX_WORKER_MEMORY] = vg_cli_parse_size,
 };
 
 #define LIMIT_OPT(name, limit) \
@@ -182,9 +188,11 @@ static const struct option long_options[] = {
 	LIMIT_OPT("max-ratio", VIGIL_LIMIT_MAX_RATIO),
 	LIMIT_OPT("ratio-min-size", VIGIL_LIMIT_RATIO_MIN_SIZE),
 	LIMIT_OPT("max-scan-time", VIGIL_LIMIT_MAX_SCAN_MS),
+	LIMIT_OPT("max-worker-memory", VIGIL_LIMIT_MAX_WORKER_MEMORY),
 	LIMIT_OPT("yara-timeout", VIGIL_LIMIT_YARA_TIMEOUT_MS),
 	LIMIT_OPT("cache-entries", VIGIL_LIMIT_CACHE_ENTRIES),
 	{ "no-unpack", no_argument, NULL, OPT_NO_UNPACK },
+	{ "no-isolation", no_argument, NULL, OPT_NO_ISOLATION },
 	{ "no-ml", no_argument, NULL, OPT_NO_ML },
 	{ "encrypted-suspicious", no_argument, NULL, OPT_ENCRYPTED },
 	{ "cloud", required_argument, NULL, OPT_CLOUD },
@@ -251,6 +259,7 @@ static int parse_options(int argc, char **argv, scan_opts *so)
 		case OPT_FOLLOW: so->walk.follow_symlinks = 1; break;
 		case 'x': so->walk.one_file_system = 1; break;
 		case OPT_NO_UNPACK: so->options[VIGIL_OPT_NO_UNPACK] = 1; break;
+		case OPT_NO_ISOLATION: so->options[VIGIL_OPT_NO_ISOLATION] = 1; break;
 		case OPT_NO_ML: so->options[VIGIL_OPT_NO_ML] = 1; break;
 		case OPT_ENCRYPTED:
 			so->options[VIGIL_OPT_ENCRYPTED_SUSPICIOUS] = 1;

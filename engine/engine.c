@@ -15,6 +15,7 @@
 #endif
 
 #include "engine/vg.h"
+#include "worker/worker.h"
 #include "engine/cache.h"
 
 /* Defaults for every limit, in vigil_limit order (see vigil.h). */
@@ -29,6 +30,7 @@ static const uint64_t default_limits[VIGIL_LIMIT_COUNT] = {
 	[VIGIL_LIMIT_MAX_RATIO] = 100,
 	[VIGIL_LIMIT_RATIO_MIN_SIZE] = 1000 * 1000,
 	[VIGIL_LIMIT_MAX_SCAN_MS] = 120000,
+	[VIGIL_LIMIT_MAX_WORKER_MEMORY] = 512ull << 20,
 };
 
 /* YARA score thresholds (doc/yara.md): THOR's "alert" and "warning"
@@ -76,6 +78,7 @@ void vigil_engine_free(vigil_engine *e)
 		if (vg_stages[i]->engine_free)
 			vg_stages[i]->engine_free(e);
 	vg_cache_free(e->cache);
+	vg_pool_free(e->pool);
 	e->magic = 0;
 	free(e);
 }
@@ -322,6 +325,11 @@ vigil_error vigil_engine_freeze(vigil_engine *e)
 	err = vg_cache_new(e->limits[VIGIL_LIMIT_CACHE_ENTRIES], &e->cache);
 	if (err != VIGIL_OK)
 		return vg_engine_fail(e, err, "cannot allocate verdict cache");
+	/* no worker starts before the first container needs one */
+	if (!e->options[VIGIL_OPT_NO_ISOLATION] && !vg_worker_process &&
+	    (err = vg_pool_new(e, &e->pool)) != VIGIL_OK)
+		return err == VIGIL_ENOMEM ?
+		       vg_engine_fail(e, err, "out of memory") : err;
 	/* Every frozen engine is its own signature generation. */
 	e->generation = atomic_fetch_add(&generations, 1) + 1;
 	e->frozen = 1;

@@ -25,6 +25,7 @@ static const char *const messages[VIGIL_ERROR_COUNT] = {
 	[VIGIL_ENOTREG] = "not a regular file",
 	[VIGIL_EMODEL] = "malformed or mismatched model",
 	[VIGIL_EINTERNAL] = "internal error",
+	[VIGIL_EWORKER] = "cannot start an unpacking worker",
 };
 
 const char *vigil_strerror(vigil_error err)

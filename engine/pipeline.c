@@ -182,6 +182,8 @@ vigil_error vg_scan_child(vg_ctx *ctx, const vg_layer *parent,
 	int allowlisted;
 	vigil_error err;
 
+	if (ctx->child)
+		return ctx->child(ctx, parent, name, data, size);
 	if (ctx->stop || vg_ctx_timed_out(ctx, parent))
 		return VIGIL_OK;
 	if (parent->depth + 1 > lim[VIGIL_LIMIT_MAX_DEPTH])

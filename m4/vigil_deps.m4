@@ -14,9 +14,11 @@ AC_DEFUN([VIGIL_CHECK_DEPS], [
   PKG_CHECK_MODULES([MICROHTTPD], [libmicrohttpd >= 0.9.70])
   PKG_CHECK_MODULES([SQLITE], [sqlite3 >= 3.31])
   PKG_CHECK_MODULES([HIREDIS], [hiredis >= 0.14])
+  # the unpacking workers' system-call filter (worker/confine.c)
+  PKG_CHECK_MODULES([SECCOMP], [libseccomp >= 2.4])
   PKG_CHECK_MODULES([CHECK], [check >= 0.13], [have_check=yes], [have_check=no])
   AM_CONDITIONAL([HAVE_CHECK], [test "$have_check" = yes])
   # Libraries libvigil links, kept private in vigil.pc.
-  VIGIL_PC_REQUIRES_PRIVATE="yara libclamav libarchive libpcre2-8 libxxhash libcrypto libcurl"
+  VIGIL_PC_REQUIRES_PRIVATE="yara libclamav libarchive libpcre2-8 libxxhash libcrypto libcurl libseccomp"
   AC_SUBST([VIGIL_PC_REQUIRES_PRIVATE])
 ])

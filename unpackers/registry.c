@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include "unpackers/unpack.h"
+#include "worker/worker.h"
 
 static const vg_unpacker *const unpackers[] = {
 	&vg_unpacker_archive,
@@ -30,6 +31,19 @@ const vg_unpacker *vg_unpack_choose(vg_ctx *ctx, const vg_layer *layer)
 	return best;
 }
 
+int vg_unpacker_index(const vg_unpacker *u)
+{
+	for (size_t i = 0; i < sizeof unpackers / sizeof *unpackers; i++)
+		if (unpackers[i] == u)
+			return (int)i;
+	return -1;
+}
+
+const vg_unpacker *vg_unpacker_at(unsigned i)
+{
+	return i < sizeof unpackers / sizeof *unpackers ? unpackers[i] : NULL;
+}
+
 vigil_error vg_unpack(vg_ctx *ctx, const vg_layer *layer)
 {
 	const vg_unpacker *u;
@@ -37,5 +51,11 @@ vigil_error vg_unpack(vg_ctx *ctx, const vg_layer *layer)
 	if (vg_unpack_should_stop(ctx, layer))
 		return VIGIL_OK;
 	u = vg_unpack_choose(ctx, layer);
-	return u ? u->extract(ctx, layer) : VIGIL_OK;
+	if (!u)
+		return VIGIL_OK;
+	/* third-party parsers read hostile bytes in a worker; only layers
+	 * such an unpacker bid on pay for the trip */
+	if (u->isolated && vg_isolated(ctx->engine))
+		return vg_remote_unpack(ctx, layer, u);
+	return u->extract(ctx, layer);
 }

@@ -30,6 +30,9 @@ typedef struct vg_unpacker {
 	 * an error only for a failure of vigil itself (ENOMEM).
 	 */
 	vigil_error (*extract)(vg_ctx *ctx, const vg_layer *layer);
+	/* 1 when extract runs third-party parsers: it runs in an unpacking
+	 * worker unless isolation is off (worker/worker.h). */
+	int isolated;
 } vg_unpacker;
 
 extern const vg_unpacker vg_unpacker_archive;
@@ -37,6 +40,10 @@ extern const vg_unpacker vg_unpacker_clamav;
 
 /* The unpacker with the highest bid for a layer, or NULL (registry.c). */
 const vg_unpacker *vg_unpack_choose(vg_ctx *ctx, const vg_layer *layer);
+/* An unpacker's place in the registry, and back (how a job names the
+ * unpacker to a worker); -1 and NULL when there is none. */
+int vg_unpacker_index(const vg_unpacker *u);
+const vg_unpacker *vg_unpacker_at(unsigned i);
 
 /* ------------------------------------------------------------------ */
 /* Member sink                                                         */

@@ -78,11 +78,13 @@ typedef enum vigil_error {
 	VIGIL_ETOOLARGE = 12, /* object exceeds VIGIL_LIMIT_MAX_FILESIZE */
 	VIGIL_ENOTREG = 13,   /* path is not a regular file */
 	VIGIL_EMODEL = 14,    /* an ML model file is malformed or mismatched */
-	VIGIL_EINTERNAL = 15  /* a bug in vigil; please report it */
+	VIGIL_EINTERNAL = 15, /* a bug in vigil; please report it */
+	VIGIL_EWORKER = 16    /* an unpacking worker (vigil-unpackd) cannot
+	                       * start: see VIGIL_OPT_NO_ISOLATION */
 } vigil_error;
 
 /* Number of vigil_error values, for tables and tests. */
-#define VIGIL_ERROR_COUNT 16
+#define VIGIL_ERROR_COUNT 17
 
 /*
  * A short English description of an error code. Never NULL; static
@@ -150,10 +152,17 @@ typedef enum vigil_limit {
 	VIGIL_LIMIT_MAX_RATIO = 7,
 	/* Members smaller than this are exempt from the ratio. Default 1 MB. */
 	VIGIL_LIMIT_RATIO_MIN_SIZE = 8,
-	/* Time per top-level object, in milliseconds. Default 120000. */
-	VIGIL_LIMIT_MAX_SCAN_MS = 9
+	/* Time per top-level object, in milliseconds. Default 120000. An
+	 * unpacking worker still busy at that time is killed (the finding
+	 * Limit.ScanTime). */
+	VIGIL_LIMIT_MAX_SCAN_MS = 9,
+	/* Address space an unpacking worker may add to what it holds after
+	 * start-up (libraries, ClamAV databases), in bytes; the kernel
+	 * enforces it (RLIMIT_AS). A worker that dies at it makes the layer
+	 * INCOMPLETE with Limit.Memory. 0 for none. Default 512 MiB. */
+	VIGIL_LIMIT_MAX_WORKER_MEMORY = 10
 } vigil_limit;
-#define VIGIL_LIMIT_COUNT 10
+#define VIGIL_LIMIT_COUNT 11
 
 /*
  * Sets a limit. VIGIL_EINVAL for an unknown limit, VIGIL_EFROZEN after
@@ -177,9 +186,15 @@ typedef enum vigil_option {
 	/* Do not use the built-in ML model. Default 0. */
 	VIGIL_OPT_NO_ML = 2,
 	/* Do not unpack archives and containers. Default 0. */
-	VIGIL_OPT_NO_UNPACK = 3
+	VIGIL_OPT_NO_UNPACK = 3,
+	/* Run libarchive and libclamav in the calling process instead of
+	 * in sandboxed vigil-unpackd workers (for embedders that sandbox
+	 * the whole process themselves). Default 0: isolated. The helper
+	 * is $(libexecdir)/vigil-unpackd, or the VIGIL_UNPACKD environment
+	 * variable's path. */
+	VIGIL_OPT_NO_ISOLATION = 4
 } vigil_option;
-#define VIGIL_OPTION_COUNT 4
+#define VIGIL_OPTION_COUNT 5
 
 VIGIL_API vigil_error vigil_engine_set_option(vigil_engine *engine,
                                               vigil_option option,
