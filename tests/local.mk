@@ -61,3 +61,10 @@ EXTRA_DIST += tests/yara_vs_cli.sh tests/yara_signature_base.sh \
 # bad rule files skipped and named; clam.exe in OneNote files
 TESTS += tests/yara_severity.sh tests/onenote.sh tests/ml_csv.sh
 EXTRA_DIST += tests/yara_severity.sh tests/onenote.sh tests/ml_csv.sh
+
+# isolation (issue 8): misbehaving workers contained and replaced; the
+# same verdicts with and without isolation; libarchive's own hostile
+# inputs (from a fetched libarchive tree) bounded
+TESTS += tests/isolation.sh tests/isolation_same.sh tests/libarchive_hostile.sh
+EXTRA_DIST += tests/isolation.sh tests/isolation_same.sh \
+	tests/libarchive_hostile.sh

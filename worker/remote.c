@@ -94,6 +94,22 @@ static const char *known_stage(const char *s)
 	return NULL;
 }
 
+/* 1 when the result already has this finding on this layer: libclamav
+ * reports a signature again on each normalised copy, and in-process
+ * the ClamAV pass drops the repeats against the whole result
+ * (unpackers/clamav.c), siblings' passes included. */
+static int repeated(const vg_ctx *ctx, const vg_msg_finding *f)
+{
+	const vigil_result *r = ctx->result;
+
+	for (size_t i = 0; i < r->nfindings; i++)
+		if (strcmp(r->findings[i].stage, f->stage) == 0 &&
+		    strcmp(r->findings[i].name, f->name) == 0 &&
+		    strcmp(r->findings[i].layer, f->layer) == 0)
+			return 1;
+	return 0;
+}
+
 /* A worker's finding, re-reported here. It must be about this layer or
  * below it. */
 static int on_finding(job *j, vigil_error *err)
@@ -119,6 +135,8 @@ static int on_finding(job *j, vigil_error *err)
 	}
 	if (f->verdict == VIGIL_INCOMPLETE)
 		j->ctx->incomplete = 1;
+	if (stage[0] == 'c' && repeated(j->ctx, f))
+		return 0;
 	*err = vg_report_why(j->ctx, &at, stage, f->name, f->verdict,
 	                     f->score, f->detail, f->reason);
 	return 0;
