@@ -243,6 +243,10 @@ int vg_worker_main(void)
 		close(fd);
 	if (r != 1 || in.type != VG_MSG_CONFIG)
 		return 2;
+	/* large members spill to a temporary file (unpackers/member.c):
+	 * here, into the one folder the worker can still write */
+	if (setenv("TMPDIR", in.u.config.tmpdir, 1) != 0)
+		return 3;
 	if (!(e = setup_engine(&in.u.config)))
 		return 3;
 	s.engine = e;
