@@ -8,3 +8,4 @@ bench_cache_bench_LDADD = libvigil.la
 EXTRA_DIST += bench/run.sh bench/make_corpus.sh bench/make_hashlist.sh \
 	bench/compare_matches.py doc/benchmarks.md
 EXTRA_DIST += bench/archive_bench.sh
+EXTRA_DIST += bench/isolation_bench.sh
