@@ -279,7 +279,8 @@ static const int allowed[] = {
 	SCMP_SYS(sched_yield), SCMP_SYS(sched_getaffinity),
 	SCMP_SYS(set_robust_list), SCMP_SYS(rseq), SCMP_SYS(getrandom),
 	SCMP_SYS(getuid), SCMP_SYS(geteuid), SCMP_SYS(getgid),
-	SCMP_SYS(getegid), SCMP_SYS(getrlimit), SCMP_SYS(prlimit64),
+	SCMP_SYS(getegid), SCMP_SYS(getrlimit), SCMP_SYS(setrlimit),
+	SCMP_SYS(prlimit64),
 	SCMP_SYS(getrusage), SCMP_SYS(uname), SCMP_SYS(sysinfo),
 	SCMP_SYS(exit), SCMP_SYS(exit_group),
 };

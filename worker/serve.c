@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -167,6 +168,28 @@ static vigil_error run_job(vg_ctx *ctx, vg_layer *layer, const vg_msg_job *j)
 	return u->extract(ctx, layer);
 }
 
+/*
+ * A CPU-time bound for the job, a little past its deadline: the caller
+ * kills a worker at the deadline, but a caller that died (SIGKILL) can
+ * kill nothing, and an orphan stuck in a loop must not spin forever.
+ */
+static void cpu_bound(uint64_t ms_left)
+{
+	struct rusage ru;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_CPU, &rl) != 0)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (ms_left && getrusage(RUSAGE_SELF, &ru) == 0) {
+		rlim_t want = (rlim_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+		                       (time_t)(ms_left / 1000) + 2);
+		if (want < rl.rlim_max)
+			rl.rlim_cur = want;
+	}
+	setrlimit(RLIMIT_CPU, &rl);
+}
+
 /* One job: the layer rebuilt from the message (with stand-ins for its
  * containers, whose sizes the ratio check needs), run, DONE. */
 static void serve_job(vigil_scanner *s, const vg_msg_job *jm, int fd)
@@ -202,6 +225,7 @@ static void serve_job(vigil_scanner *s, const vg_msg_job *jm, int fd)
 		layer.parent = j.smallest == j.top_size ? &top : &above;
 	if (j.ms_left)
 		ctx.budget.deadline_us = vg_now_us() + j.ms_left * 1000;
+	cpu_bound(j.ms_left);
 	if (!(ctx.result = vg_result_new()))
 		hang_up();
 
