@@ -79,19 +79,24 @@ int vg_confine_near_limit(void)
 /* Fatal signals                                                       */
 /* ------------------------------------------------------------------ */
 
-/* Sends DYING (built by hand: async-signal-safe), then dies of sig. */
-static void on_fatal(int sig)
+void vg_confine_dying(unsigned kind, int sig)
 {
-	uint32_t kind = as_limit && vm_field("VmSize:") + NEAR_LIMIT >= as_limit
-	                ? VG_DYING_MEMORY : VG_DYING_CRASH;
 	uint32_t v[3] = { VG_MSG_DYING, kind, (uint32_t)sig };
 	uint8_t rec[12];
 
+	/* built by hand: async-signal-safe */
 	for (int i = 0; i < 3; i++)
 		for (int b = 0; b < 4; b++)
 			rec[i * 4 + b] = (uint8_t)(v[i] >> (8 * b));
 	if (report_fd >= 0)
 		send(report_fd, rec, sizeof rec, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+/* Sends DYING, then dies of sig. */
+static void on_fatal(int sig)
+{
+	vg_confine_dying(as_limit && vm_field("VmSize:") + NEAR_LIMIT >= as_limit
+	                 ? VG_DYING_MEMORY : VG_DYING_CRASH, sig);
 	signal(sig, SIG_DFL);
 	raise(sig);
 }

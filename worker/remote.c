@@ -230,8 +230,10 @@ static vigil_error lost(job *j, int timed_out)
 	} else if (j->dying && j->why.kind == VG_DYING_MEMORY) {
 		limit = VG_LIMIT_MEMORY;
 		snprintf(why, sizeof why, "the unpacking worker reached its "
-		         "memory limit and died (SIG%s)",
-		         signal_name((int)j->why.signo));
+		         "memory limit and died (%s%s)",
+		         j->why.signo ? "SIG" : "",
+		         j->why.signo ? signal_name((int)j->why.signo)
+		                      : "sanitizer report");
 	} else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS) {
 		snprintf(why, sizeof why, "the unpacking worker made a system "
 		         "call its sandbox forbids and was killed");
@@ -244,8 +246,10 @@ static vigil_error lost(job *j, int timed_out)
 		snprintf(why, sizeof why, "the unpacking worker crashed (SIG%s)",
 		         signal_name(WTERMSIG(status)));
 	} else if (j->dying) {
-		snprintf(why, sizeof why, "the unpacking worker crashed (SIG%s)",
-		         signal_name((int)j->why.signo));
+		snprintf(why, sizeof why, "the unpacking worker crashed (%s%s)",
+		         j->why.signo ? "SIG" : "",
+		         j->why.signo ? signal_name((int)j->why.signo)
+		                      : "sanitizer report");
 	} else {
 		snprintf(why, sizeof why, "the unpacking worker exited with "
 		         "status %d in the middle of a job",

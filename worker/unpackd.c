@@ -20,14 +20,13 @@
 
 #include "worker/worker.h"
 
-/* Under ASan a failed allocation returns NULL as it would without it
- * (RLIMIT_AS is the point), and leak checking, which needs ptrace, is
- * off: seccomp forbids it, and the caller's checks are what count. */
+/* Under ASan, leak checking (which needs ptrace, forbidden by seccomp)
+ * is off, and fatal signals reach the worker's own handlers. */
 const char *__asan_default_options(void);
 const char *__asan_default_options(void)
 {
-	return "allocator_may_return_null=1:detect_leaks=0:"
-	       "handle_segv=0:handle_abort=0:handle_sigbus=0:handle_sigfpe=0";
+	return "detect_leaks=0:handle_segv=0:handle_abort=0:handle_sigbus=0:"
+	       "handle_sigfpe=0";
 }
 
 /*
@@ -45,7 +44,33 @@ const char *__asan_default_options(void)
 #endif
 #endif
 
-#ifndef VG_ASAN
+#ifdef VG_ASAN
+/*
+ * ASan has its own allocator: a failed allocation is one of its
+ * reports ("out of memory", "allocation-size-too-big", a failed mmap
+ * with no report at all), after which it ends the process. The report
+ * says which, and the caller hears it before the end.
+ */
+#include "worker/proto.h"
+void __asan_set_error_report_callback(void (*cb)(const char *));
+void __sanitizer_set_death_callback(void (*cb)(void));
+void __sanitizer_print_stack_trace(void);
+static volatile int asan_kind;
+
+static void asan_report(const char *report)
+{
+	asan_kind = strstr(report, "out of memory") ||
+	            strstr(report, "allocation-size-too-big") ||
+	            strstr(report, "failed to allocate") ?
+	            VG_DYING_MEMORY : VG_DYING_CRASH;
+}
+
+static void asan_death(void)
+{
+	/* no report: ASan failed to map memory and gave up */
+	vg_confine_dying(asan_kind ? (unsigned)asan_kind : VG_DYING_MEMORY, 0);
+}
+#else
 void *__libc_malloc(size_t n);
 void *__libc_calloc(size_t n, size_t size);
 void *__libc_realloc(void *p, size_t n);
@@ -106,6 +131,13 @@ int main(void)
 	close_range(VG_WORKER_FD + 1, ~0u, 0);
 #ifdef VG_WORKER_TEST_MODES
 	vg_worker_test_hook = misbehave;
+#endif
+#ifdef VG_ASAN
+	__asan_set_error_report_callback(asan_report);
+	__sanitizer_set_death_callback(asan_death);
+	/* ASan's symbolizer maps its tables on first use: a report made at
+	 * the memory limit would fail to, and hang on its own lock */
+	__sanitizer_print_stack_trace();
 #endif
 	return vg_worker_main();
 }
