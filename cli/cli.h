@@ -16,9 +16,7 @@ enum {
 	VG_EXIT_INCOMPLETE = 3  /* a limit stopped part of a scan */
 };
 
-/* Subcommands: each takes the arguments after its own name. */
-int vg_cli_scan(int argc, char **argv);
-int vg_cli_sig(int argc, char **argv);
+/* Subcommands are declared by their table (cli/main.c, cli/sig_cmd.c). */
 
 /* "vigil: MESSAGE" on stderr. */
 void vg_cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

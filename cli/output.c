@@ -471,3 +471,34 @@ void vg_out_summary(vg_out *o, double seconds, uint64_t signatures)
 	fflush(stdout);
 	pthread_mutex_unlock(&o->lock);
 }
+
+/* A file over --max-filesize: a limit kept it from being read, so it is
+ * INCOMPLETE (never CLEAN), reported the way a scanned file that hit a
+ * limit is, with "skipped" saying why in JSON. */
+void vg_out_limit_skipped(vg_out *o, const char *path, const char *limit,
+                          const char *reason)
+{
+	pthread_mutex_lock(&o->lock);
+	o->st.incomplete++;
+	o->st.skipped++;
+	if (!o->opts.infected_only) {
+		wipe_progress(o);
+		if (o->opts.json) {
+			json_t *obj = object_for_path(path);
+			if (obj && json_object_update_new(obj, json_pack(
+			        "{s:s, s:[{s:s, s:s, s:s, s:s, s:f, s:s}], s:s}",
+			        "verdict", "INCOMPLETE",
+			        "findings", "stage", "limit", "name", limit,
+			        "layer", "", "verdict", "INCOMPLETE", "score", 0.0,
+			        "detail", reason,
+			        "skipped", reason)) != 0) {
+				json_decref(obj);
+				obj = NULL;
+			}
+			emit(obj);
+		} else {
+			printf("%s: %s INCOMPLETE\n", path, limit);
+		}
+	}
+	pthread_mutex_unlock(&o->lock);
+}

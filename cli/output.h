@@ -23,7 +23,8 @@ typedef struct vg_out_opts {
 typedef struct vg_stats {
 	uint64_t dirs;          /* directories read */
 	uint64_t files;         /* files scanned (a result came back) */
-	uint64_t malicious, suspicious, incomplete;  /* files by verdict */
+	uint64_t malicious, suspicious, incomplete;  /* files by verdict, with
+	                        * files over --max-filesize as incomplete */
 	uint64_t skipped;       /* special files, too large files, broken links */
 	uint64_t errors;        /* unreadable paths, failed scans */
 	uint64_t sig_errors;    /* signature files that did not load */
@@ -48,6 +49,10 @@ void vg_out_sig_error(vg_out *o, const char *path, vigil_error code,
                       const char *message);
 /* A path that is not scanned, and why (not an error). */
 void vg_out_skipped(vg_out *o, const char *path, const char *reason);
+/* A file a limit kept from being read (over --max-filesize): counted
+ * as INCOMPLETE and as skipped; limit is the finding name. */
+void vg_out_limit_skipped(vg_out *o, const char *path, const char *limit,
+                          const char *reason);
 /* A directory read by the walker. */
 void vg_out_dir(vg_out *o);
 

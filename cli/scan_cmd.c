@@ -44,6 +44,8 @@ typedef struct scan_opts {
 	int limit_set[VIGIL_LIMIT_COUNT];
 	int options[VIGIL_OPTION_COUNT];
 	int progress;           /* -1: when stdout and stderr are terminals */
+	int skip_exceeds_max;   /* files over --max-filesize: SKIPPED, not
+	                         * INCOMPLETE */
 	vg_out_opts out;
 	vg_walk_opts walk;
 	vg_exclude *exclude;
@@ -56,6 +58,7 @@ typedef struct scan_job {
 	const vigil_engine *engine;
 	vg_queue *queue;
 	vg_out *out;
+	int skip_exceeds_max;
 	atomic_int failed;      /* a worker ran out of memory */
 } scan_job;
 
@@ -67,7 +70,9 @@ static void usage(FILE *f)
 "\n"
 "Signatures:\n"
 "  -d, --database=FILE|DIR   load signatures from FILE, or from every\n"
-"                            signature file in DIR (repeatable)\n"
+"                            signature file in DIR and its subfolders,\n"
+"                            8 levels down (repeatable); one that yields\n"
+"                            no signature is an error\n"
 "      --info-rules=FILE|DIR  load signatures; YARA rules there that state\n"
 "                            no severity only inform (repeatable)\n"
 "      --suspicious-rules=FILE|DIR  the same, as SUSPICIOUS\n"
@@ -86,18 +91,22 @@ static void usage(FILE *f)
 "      --follow-symlinks     follow symbolic links found while walking\n"
 "  -x, --one-file-system     stay on the file system of each PATH\n"
 "\n"
-"Limits (SIZE takes K, M, G, T suffixes; SEC may have a fraction):\n"
-"      --max-filesize=SIZE   skip larger files (default 2G)\n"
-"      --max-depth=N         archive nesting depth (default 16)\n"
+"Limits (SIZE takes K, M, G, T suffixes; SEC may have a fraction; 0 is\n"
+"no limit, except for --cache-entries and --ratio-min-size):\n"
+"      --max-filesize=SIZE   larger files and members are not read: their\n"
+"                            verdict is INCOMPLETE (default 2G)\n"
+"      --skip-exceeds-max    report files over --max-filesize as SKIPPED\n"
+"                            instead, leaving the exit status alone\n"
+"      --max-depth=N         archive nesting depth (default 16, at most 64)\n"
 "      --max-extracted=SIZE  bytes extracted per file (default 400000000)\n"
 "      --max-members=N       members per file (default 10000)\n"
 "      --max-member-size=SIZE  size of one member (default 100000000)\n"
 "      --max-ratio=N         member to compressed size ratio (default 100)\n"
 "      --ratio-min-size=SIZE members below this skip the ratio check\n"
 "                            (default 1000000)\n"
-"      --max-scan-time=SEC   time per file, 0 for none (default 120)\n"
+"      --max-scan-time=SEC   time per file (default 120)\n"
 "      --max-worker-memory=SIZE  memory an unpacking worker may take for\n"
-"                            one file, 0 for none (default 512M)\n"
+"                            one file (default 512M)\n"
 "      --yara-timeout=SEC    YARA time per object (default 10)\n"
 "      --cache-entries=N     verdict cache size, 0 turns it off\n"
 "                            (default 262144)\n"
@@ -143,9 +152,10 @@ enum {
 	OPT_NO_DEFAULT_SIGS = 256, OPT_EXCLUDE, OPT_FOLLOW, OPT_JSON,
 	OPT_NO_PROGRESS, OPT_NO_SUMMARY, OPT_NO_UNPACK, OPT_NO_ML,
 	OPT_NO_ISOLATION,
-	OPT_ENCRYPTED, OPT_CLOUD, OPT_CLOUD_KEY, OPT_CLOUD_TIMEOUT,
-	OPT_CLOUD_POLICY, OPT_INFO_RULES, OPT_SUSPICIOUS_RULES,
-	OPT_STRICT_SIGS, OPT_YARA_MALICIOUS, OPT_YARA_SUSPICIOUS,
+	OPT_ENCRYPTED, OPT_SKIP_EXCEEDS_MAX, OPT_CLOUD, OPT_CLOUD_KEY,
+	OPT_CLOUD_TIMEOUT, OPT_CLOUD_POLICY, OPT_INFO_RULES,
+	OPT_SUSPICIOUS_RULES, OPT_STRICT_SIGS, OPT_YARA_MALICIOUS,
+	OPT_YARA_SUSPICIOUS,
 	OPT_LIMIT_BASE = 512  /* + vigil_limit */
 };
 
@@ -181,6 +191,7 @@ static const struct option long_options[] = {
 	{ "follow-symlinks", no_argument, NULL, OPT_FOLLOW },
 	{ "one-file-system", no_argument, NULL, 'x' },
 	LIMIT_OPT("max-filesize", VIGIL_LIMIT_MAX_FILESIZE),
+	{ "skip-exceeds-max", no_argument, NULL, OPT_SKIP_EXCEEDS_MAX },
 	LIMIT_OPT("max-depth", VIGIL_LIMIT_MAX_DEPTH),
 	LIMIT_OPT("max-extracted", VIGIL_LIMIT_MAX_EXTRACTED),
 	LIMIT_OPT("max-members", VIGIL_LIMIT_MAX_MEMBERS),
@@ -257,6 +268,7 @@ static int parse_options(int argc, char **argv, scan_opts *so)
 				return usage_error("--exclude: %s", errbuf);
 			break;
 		case OPT_FOLLOW: so->walk.follow_symlinks = 1; break;
+		case OPT_SKIP_EXCEEDS_MAX: so->skip_exceeds_max = 1; break;
 		case 'x': so->walk.one_file_system = 1; break;
 		case OPT_NO_UNPACK: so->options[VIGIL_OPT_NO_UNPACK] = 1; break;
 		case OPT_NO_ISOLATION: so->options[VIGIL_OPT_NO_ISOLATION] = 1; break;
@@ -468,8 +480,13 @@ static void scan_one(const scan_job *job, vigil_scanner *s, const char *path,
 	if (err == VIGIL_OK) {
 		vg_out_result(job->out, path, r);
 		vigil_result_free(r);
-	} else if (err == VIGIL_ETOOLARGE) {
+	} else if (err == VIGIL_ETOOLARGE && job->skip_exceeds_max) {
 		vg_out_skipped(job->out, path, "larger than --max-filesize");
+	} else if (err == VIGIL_ETOOLARGE) {
+		/* unread is not clean: the run must not exit 0 */
+		vg_out_limit_skipped(job->out, path,
+		                     vigil_limit_name(VIGIL_LIMIT_MAX_FILESIZE),
+		                     "larger than --max-filesize");
 	} else {
 		vg_out_error(job->out, path, err,
 		             without_path(vigil_scanner_last_error(s), path));
@@ -546,7 +563,8 @@ static int run_scan(scan_opts *so, char **roots, int nroots,
 	};
 	worker_arg workers[MAX_JOBS];
 	pthread_t threads[MAX_JOBS];
-	scan_job job = { .engine = e, .out = out };
+	scan_job job = { .engine = e, .out = out,
+	                 .skip_exceeds_max = so->skip_exceeds_max };
 	vg_progress *progress = NULL;
 	vg_walker *w = NULL;
 	int made = 0, started = 0, r = -1;
@@ -599,6 +617,9 @@ static double now_s(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
+
+/* run from the table in cli/main.c */
+int vg_cli_scan(int argc, char **argv);
 
 int vg_cli_scan(int argc, char **argv)
 {

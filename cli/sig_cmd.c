@@ -9,17 +9,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/command.h"
 #include "vigil/vigil.h"
-
-static void usage(FILE *f)
-{
-	fputs("Usage: vigil sig check FILE|DIR...\n"
-	      "Check that signature databases load, without scanning.\n"
-	      "Names every file that does not load, with its error, on stderr;\n"
-	      "then prints 'PATH: OK (N signatures)' for each argument, or\n"
-	      "'PATH: FAILED (K files did not load; N signatures in the rest)'.\n"
-	      "Exits 0 when all are good, 2 otherwise.\n", f);
-}
 
 /* Names each bad file and goes on, so that all of them are named. */
 static int on_load_error(const char *path, vigil_error err,
@@ -74,25 +65,62 @@ static int check_one(const char *path)
 	return err == VIGIL_OK ? 0 : -1;
 }
 
-int vg_cli_sig(int argc, char **argv)
+static const char check_usage[] =
+	"Usage: vigil sig check FILE|DIR...\n"
+	"Check that signature databases load, without scanning.\n"
+	"Names every file that does not load, with its error, on stderr;\n"
+	"then prints 'PATH: OK (N signatures)' for each argument, or\n"
+	"'PATH: FAILED (K files did not load; N signatures in the rest)'\n"
+	"(a FILE or DIR without any signature is an error). Exits 0 when\n"
+	"all are good, 2 otherwise.\n";
+
+int vg_cli_sig_check(int argc, char **argv);
+
+int vg_cli_sig_check(int argc, char **argv)
 {
 	int bad = 0;
 
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? VG_EXIT_ERROR : VG_EXIT_CLEAN;
+	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs(check_usage, stdout);
+		return VG_EXIT_CLEAN;
 	}
-	if (strcmp(argv[1], "check") != 0) {
-		vg_cli_warn("sig: unknown command '%s'", argv[1]);
-		usage(stderr);
-		return VG_EXIT_ERROR;
-	}
-	if (argc < 3) {
+	if (argc < 2) {
 		vg_cli_warn("sig check: no FILE given");
+		fputs(check_usage, stderr);
 		return VG_EXIT_ERROR;
 	}
-	for (int i = 2; i < argc; i++)
+	for (int i = 1; i < argc; i++)
 		if (check_one(argv[i]) != 0)
 			bad++;
 	return bad ? VG_EXIT_ERROR : VG_EXIT_CLEAN;
+}
+
+/*
+ * The sig subcommands, one line each, as in cli/main.c:
+ * VG_SIG_COMMAND(name, "ARGS", "what it does") runs
+ * int vg_cli_sig_<name>(int argc, char **argv), defined here or in
+ * cli/sig_<name>.c.
+ */
+#define VG_SIG_COMMANDS(VG_SIG_COMMAND) \
+	VG_SIG_COMMAND(check, "FILE|DIR...", "check that signature databases load")
+
+#define DECLARE(name, args, help) int vg_cli_sig_##name(int argc, char **argv);
+VG_SIG_COMMANDS(DECLARE)
+#undef DECLARE
+
+#define ENTRY(name, args, help) { #name, args, help, vg_cli_sig_##name },
+static const vg_cli_command sig_commands[] = {
+	VG_SIG_COMMANDS(ENTRY)
+};
+#undef ENTRY
+
+/* run from the table in cli/main.c */
+int vg_cli_sig(int argc, char **argv);
+
+int vg_cli_sig(int argc, char **argv)
+{
+	return vg_cli_dispatch("vigil sig", sig_commands,
+	                       sizeof sig_commands / sizeof *sig_commands,
+	                       "\nSee 'vigil sig COMMAND --help' and vigil(1).\n",
+	                       argc, argv);
 }

@@ -8,10 +8,12 @@
 #include <stdint.h>
 
 #include "engine/vg.h"
+#include "engine/attrs.h"
 
 typedef struct vg_cache vg_cache;
 
 /* entries == 0 gives *out = NULL: every look-up misses. */
+VG_MUST_CHECK
 vigil_error vg_cache_new(uint64_t entries, vg_cache **out);
 void vg_cache_free(vg_cache *c);
 

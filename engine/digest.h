@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "engine/attrs.h"
 
 enum {
 	VG_DIGEST_MD5 = 1u << 0,    /* only when a loaded set needs it */
@@ -27,6 +28,7 @@ typedef struct vg_digest {
  * cache-sized blocks, and sets out->have to them. Returns 0, or -1 if
  * libcrypto fails.
  */
+VG_MUST_CHECK
 int vg_digest_compute(const uint8_t *data, size_t size, unsigned flags,
                       vg_digest *out);
 

@@ -199,15 +199,26 @@ static vigil_error file_failed(vigil_engine *e, const char *path,
 static vigil_error load_file(vigil_engine *e, const char *path, int strict)
 {
 	const vg_stage *st = stage_for(path);
+	uint64_t before;
 	vigil_error err;
 
+	/*
+	 * A file that loads but holds no signature is an error, wherever
+	 * it was named or found: an empty rule set that loads quietly
+	 * scans everything CLEAN. (A stage with no count, the ML model, is
+	 * judged by its own loader.)
+	 */
 	if (!st) {
 		if (!strict)
 			return VIGIL_OK;
 		err = vg_engine_fail(e, VIGIL_EFORMAT,
 		                     "%s: unknown signature file type", path);
 	} else {
+		before = st->count ? st->count(e) : 0;
 		err = st->load(e, path);
+		if (err == VIGIL_OK && st->count && st->count(e) <= before)
+			err = vg_engine_fail(e, VIGIL_EDATABASE,
+			                     "%s: no signatures in this file", path);
 	}
 	return file_failed(e, path, err);
 }
@@ -217,9 +228,10 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Loads a directory's signature files in name order, so the result does
- * not depend on the file system's order. */
-static vigil_error load_dir(vigil_engine *e, const char *path)
+/* The names in a directory, sorted so the load order does not depend on
+ * the file system's; hidden ones (".git") left out. */
+static vigil_error list_dir(vigil_engine *e, const char *path, char ***out,
+                            size_t *count)
 {
 	DIR *d = opendir(path);
 	struct dirent *de;
@@ -227,6 +239,8 @@ static vigil_error load_dir(vigil_engine *e, const char *path)
 	size_t n = 0, cap = 0;
 	vigil_error err = VIGIL_OK;
 
+	*out = NULL;
+	*count = 0;
 	if (!d)
 		return file_failed(e, path,
 		                   vg_engine_fail(e, vg_error_from_errno(errno),
@@ -250,15 +264,45 @@ static vigil_error load_dir(vigil_engine *e, const char *path)
 	closedir(d);
 	if (!err && n > 1)
 		qsort(names, n, sizeof *names, name_cmp);
+	*out = names;
+	*count = n;
+	if (err == VIGIL_ENOMEM)
+		return vg_engine_fail(e, err, "%s: out of memory", path);
+	return err;
+}
+
+/*
+ * Loads a directory's signature files, and its subdirectories' down to
+ * VG_LOAD_DEPTH levels below it, in name order. Rule collections keep
+ * their files in folders by family or platform (two or three levels in
+ * the published ones); a bound keeps a mistaken -d on a large tree
+ * short. Symbolic links to files are followed, links to directories are
+ * not (no loops). *found counts the signature files loaded.
+ */
+#define VG_LOAD_DEPTH 8
+
+static vigil_error load_dir(vigil_engine *e, const char *path, int depth,
+                            size_t *found)
+{
+	char **names;
+	size_t n;
+	vigil_error err = list_dir(e, path, &names, &n);
+
 	for (size_t i = 0; i < n; i++) {
-		struct stat st;
-		if (!err && stat(names[i], &st) == 0 && S_ISREG(st.st_mode))
-			err = load_file(e, names[i], 0);
+		struct stat st, lst;
+		if (!err && stat(names[i], &st) == 0) {
+			if (S_ISREG(st.st_mode) && stage_for(names[i])) {
+				err = load_file(e, names[i], 1);
+				(*found)++;
+			} else if (S_ISDIR(st.st_mode) && depth < VG_LOAD_DEPTH &&
+			           lstat(names[i], &lst) == 0 &&
+			           S_ISDIR(lst.st_mode)) {
+				err = load_dir(e, names[i], depth + 1, found);
+			}
+		}
 		free(names[i]);
 	}
 	free(names);
-	if (err == VIGIL_ENOMEM)
-		vg_engine_fail(e, err, "%s: out of memory", path);
 	return err;
 }
 
@@ -271,6 +315,7 @@ vigil_error vigil_engine_load_as(vigil_engine *e, const char *path,
                                  vigil_verdict default_verdict)
 {
 	struct stat st;
+	size_t found = 0;
 	vigil_error err;
 
 	if (!engine_ok(e) || !path)
@@ -289,7 +334,14 @@ vigil_error vigil_engine_load_as(vigil_engine *e, const char *path,
 		return file_failed(e, path, err);
 	}
 	e->load_verdict = default_verdict;
-	err = S_ISDIR(st.st_mode) ? load_dir(e, path) : load_file(e, path, 1);
+	if (!S_ISDIR(st.st_mode)) {
+		err = load_file(e, path, 1);
+	} else if ((err = load_dir(e, path, 0, &found)) == VIGIL_OK && !found) {
+		/* a folder that yields nothing is as wrong as an empty file */
+		err = vg_engine_fail(e, VIGIL_EDATABASE,
+		                     "%s: no signature files in this folder or "
+		                     "its subfolders", path);
+	}
 	e->load_verdict = VIGIL_MALICIOUS;
 	return err;
 }

@@ -1,7 +1,8 @@
 # engine/local.mk - the pipeline core of libvigil.
 libvigil_la_SOURCES += \
 	engine/vg.h engine/bytes.h engine/filetype.h engine/digest.h \
-	engine/stage_list.h engine/cache.h \
+	engine/stage_list.h engine/cache.h engine/attrs.h \
 	engine/engine.c engine/scanner.c engine/pipeline.c engine/map.c \
 	engine/map.h engine/filetype.c engine/digest.c engine/cache.c \
-	engine/result.c engine/error.c engine/version.c engine/stages.c
+	engine/result.c engine/error.c engine/version.c engine/stages.c \
+	engine/finding_list.h engine/finding_names.c

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "engine/vg.h"
+#include "engine/attrs.h"
 
 typedef struct vg_map {
 	const uint8_t *data;
@@ -27,6 +28,7 @@ typedef struct vg_map {
  * only for the top-level object, since one scanner has one such buffer.
  * Layers below the top pass shared = 0 and get a private buffer.
  */
+VG_MUST_CHECK
 vigil_error vg_map_fd(vigil_scanner *s, int fd, int is_reg, uint64_t st_size,
                       uint64_t max, int shared, vg_map *m);
 void vg_unmap(vigil_scanner *s, vg_map *m);

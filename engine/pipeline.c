@@ -38,11 +38,21 @@ vigil_error vg_report_why(vg_ctx *ctx, const vg_layer *layer,
 	err = vg_result_add(r, stage, name, layer ? layer->layer_path : "", v,
 	                    score, detail, reason);
 	if (err != VIGIL_OK)
-		return err;
+		return vg_ctx_fail(ctx, err);
 	if (cb && cb(&r->findings[r->nfindings - 1], ctx->scanner->cb_userdata)
 	              != VIGIL_CONTINUE)
 		ctx->stop = 1;
 	return VIGIL_OK;
+}
+
+vigil_error vg_ctx_fail(vg_ctx *ctx, vigil_error err)
+{
+	if (err != VIGIL_OK) {
+		if (ctx->err == VIGIL_OK)
+			ctx->err = err;
+		ctx->stop = 1;
+	}
+	return err;
 }
 
 /* 1 when this object's result already names the limit. */
@@ -73,7 +83,10 @@ int vg_ctx_timed_out(vg_ctx *ctx, const vg_layer *layer)
 {
 	if (!ctx->budget.deadline_us || vg_now_us() < ctx->budget.deadline_us)
 		return 0;
-	vg_limit_hit(ctx, layer, "Limit.ScanTime", "time per object exceeded");
+	/* no error to return from here: a failed report ends the scan
+	 * through ctx */
+	vg_ctx_fail(ctx, vg_limit_hit(ctx, layer, VG_F(MAX_SCAN_MS),
+	                              "time per object exceeded"));
 	return 1;
 }
 
@@ -133,6 +146,11 @@ vigil_error vg_pipeline_run(vg_ctx *ctx, vg_layer *layer)
 	}
 
 	ctx->result->bytes_scanned += layer->size;
+	/* who unpacks this layer is settled before any stage runs, so a
+	 * stage that shares work with an unpacker (ClamAV's one libclamav
+	 * pass) reads the choice instead of making its own */
+	layer->unpacker = e->options[VIGIL_OPT_NO_UNPACK] ? NULL :
+	                  vg_unpack_choose(ctx, layer);
 	ctx->allowlisted = 0;
 	ctx->ml_score = -1;
 	for (int i = 0; i < VG_STAGE_COUNT; i++) {
@@ -145,8 +163,6 @@ vigil_error vg_pipeline_run(vg_ctx *ctx, vg_layer *layer)
 		if (ctx->stop || ctx->allowlisted || vg_ctx_timed_out(ctx, layer))
 			return VIGIL_OK;
 	}
-	if (e->options[VIGIL_OPT_NO_UNPACK])
-		return VIGIL_OK;
 	return vg_unpack(ctx, layer);
 }
 
@@ -176,7 +192,6 @@ vigil_error vg_scan_child(vg_ctx *ctx, const vg_layer *parent,
                           const char *name, const uint8_t *data,
                           size_t size)
 {
-	const uint64_t *lim = ctx->engine->limits;
 	vg_layer child;
 	char *lpath, *fpath;
 	int allowlisted;
@@ -184,23 +199,7 @@ vigil_error vg_scan_child(vg_ctx *ctx, const vg_layer *parent,
 
 	if (ctx->child)
 		return ctx->child(ctx, parent, name, data, size);
-	if (ctx->stop || vg_ctx_timed_out(ctx, parent))
-		return VIGIL_OK;
-	if (parent->depth + 1 > lim[VIGIL_LIMIT_MAX_DEPTH])
-		return vg_limit_hit(ctx, parent, "Limit.MaxDepth",
-		                    "nesting deeper than the depth limit");
-	if (ctx->budget.members + 1 > lim[VIGIL_LIMIT_MAX_MEMBERS])
-		return vg_limit_hit(ctx, parent, "Limit.MaxMembers",
-		                    "more members than the member limit");
-	if (size > lim[VIGIL_LIMIT_MAX_MEMBER_SIZE])
-		return vg_limit_hit(ctx, parent, "Limit.MaxMemberSize",
-		                    "member larger than the member size limit");
-	if (ctx->budget.extracted + size > lim[VIGIL_LIMIT_MAX_EXTRACTED])
-		return vg_limit_hit(ctx, parent, "Limit.MaxExtracted",
-		                    "more data extracted than the total limit");
-	ctx->budget.members++;
-	ctx->budget.extracted += size;
-
+	/* the limits were checked by the member sink, the only caller */
 	if (!name || !*name)
 		name = "(unnamed)";
 	lpath = child_path(parent->layer_path, name);
@@ -208,7 +207,7 @@ vigil_error vg_scan_child(vg_ctx *ctx, const vg_layer *parent,
 	if (!lpath || !fpath) {
 		free(lpath);
 		free(fpath);
-		return VIGIL_ENOMEM;
+		return vg_ctx_fail(ctx, VIGIL_ENOMEM);
 	}
 	child = (vg_layer){
 		.data = data,

@@ -169,6 +169,10 @@ static vigil_error scan_object(vigil_scanner *s, const uint8_t *data,
 	memcpy(ctx.name_key, nkey, sizeof ctx.name_key);
 
 	err = vg_pipeline_run(&ctx, &top);
+	/* a failure recorded where it could not be returned still fails
+	 * the scan: never a CLEAN result from a scan that went wrong */
+	if (err == VIGIL_OK)
+		err = ctx.err;
 	if (err != VIGIL_OK) {
 		vigil_result_free(ctx.result);
 		return scanner_fail(s, err, "%s: %s", *path ? path : "(memory)",
@@ -228,7 +232,7 @@ static vigil_error scan_open_fd(vigil_scanner *s, int fd, const char *name,
 	}
 
 	err = vg_map_fd(s, fd, is_reg, (uint64_t)st.st_size,
-	                e->limits[VIGIL_LIMIT_MAX_FILESIZE], 1, &m);
+	                vg_limit(e, VIGIL_LIMIT_MAX_FILESIZE), 1, &m);
 	if (err == VIGIL_ETOOLARGE)
 		return scanner_fail(s, err, "%s: larger than the file size limit",
 		                    name);
@@ -289,7 +293,7 @@ vigil_error vigil_scan_mem(vigil_scanner *s, const void *data, size_t size,
 
 	if (!check_args(s, out) || (!data && size))
 		return VIGIL_EINVAL;
-	if (size > s->engine->limits[VIGIL_LIMIT_MAX_FILESIZE])
+	if (size > vg_limit(s->engine, VIGIL_LIMIT_MAX_FILESIZE))
 		return scanner_fail(s, VIGIL_ETOOLARGE,
 		                    "buffer larger than the file size limit");
 	if (!name)

@@ -14,12 +14,14 @@
 #include <stdatomic.h>
 
 #include "vigil/vigil.h"
+#include "engine/attrs.h"
 #include "engine/filetype.h"
 #include "engine/digest.h"
 
 struct vg_cache;
 struct vg_ctx;
 struct vg_pool;
+struct vg_unpacker;
 
 /* ------------------------------------------------------------------ */
 /* Layers: every object scanned, top-level file or extracted member.   */
@@ -37,6 +39,11 @@ typedef struct vg_layer {
 	const struct vg_layer *parent;
 	const char *owner;       /* owner's user name for externals, or "" */
 	vg_digest digest;        /* filled before the stages run */
+	/* The unpacker that will extract this layer's members, chosen once
+	 * by the registry before the stages run (NULL: none, or unpacking
+	 * is off). Stages that share work with an unpacker ask this record,
+	 * never the unpackers themselves. */
+	const struct vg_unpacker *unpacker;
 } vg_layer;
 
 /* ------------------------------------------------------------------ */
@@ -129,6 +136,21 @@ vigil_error vg_engine_fail(vigil_engine *e, vigil_error err,
 /* Findings and results                                                */
 /* ------------------------------------------------------------------ */
 
+/* The findings about the scan itself (engine/finding_list.h): VG_F_<id>
+ * for each, the limits' first and in vigil_limit order. */
+#define VG_LIMIT(limit, name) VG_F_##limit,
+#define VG_FINDING(id, name) VG_F_##id,
+enum vg_finding_id {
+#include "engine/finding_list.h"
+	VG_F_COUNT
+};
+#undef VG_LIMIT
+#undef VG_FINDING
+
+/* Their names, "Limit.MaxDepth", ...; NULL for a limit with none. */
+extern const char *const vg_finding_names[VG_F_COUNT];
+#define VG_F(id) (vg_finding_names[VG_F_##id])
+
 struct vigil_finding {
 	const char *stage;   /* static string: the stage's name */
 	char *name;
@@ -156,6 +178,7 @@ struct vigil_result {
 
 vigil_result *vg_result_new(void);
 /* Appends a copy of the strings; NULL strings become "". */
+VG_MUST_CHECK
 vigil_error vg_result_add(vigil_result *r, const char *stage,
                           const char *name, const char *layer,
                           vigil_verdict v, double score,
@@ -189,13 +212,24 @@ typedef struct vg_budget {
 	uint64_t deadline_us;/* monotonic time at which the scan stops */
 } vg_budget;
 
+/*
+ * Out of memory, and every other failure of vigil itself during a scan,
+ * ends the scan of that object with the error (VIGIL_ENOMEM, ...):
+ * vigil_scan_* returns it and no result, never a CLEAN one. Code that
+ * can return the error does; code that cannot (library callbacks,
+ * int-returning helpers) records it with vg_ctx_fail, and the first
+ * error recorded is what the scan returns, whatever the callers above
+ * did with their own return values.
+ */
 typedef struct vg_ctx {
 	vigil_scanner *scanner;
 	const vigil_engine *engine;
 	vigil_result *result;
 	vg_budget budget;
-	int stop;            /* a callback asked to stop, or a limit ended
-	                      * the whole object: scan nothing more */
+	vigil_error err;     /* first failure recorded (vg_ctx_fail) */
+	int stop;            /* a callback asked to stop, a limit ended the
+	                      * whole object, or err is set: scan nothing
+	                      * more */
 	int incomplete;      /* set when any limit was hit */
 	uint64_t name_key[2];    /* mixed into content_key (see cache_keys_name) */
 	uint64_t content_key[2]; /* top-level cache key, set by the pipeline */
@@ -214,6 +248,7 @@ typedef struct vg_ctx {
  * user's callback, which may set ctx->stop. Stages check ctx->stop and
  * return early when it is set.
  */
+VG_MUST_CHECK
 vigil_error vg_report(vg_ctx *ctx, const vg_layer *layer, const char *stage,
                       const char *name, vigil_verdict v, double score,
                       const char *detail);
@@ -223,13 +258,35 @@ vigil_error vg_report_why(vg_ctx *ctx, const vg_layer *layer,
                           vigil_verdict v, double score, const char *detail,
                           const char *reason);
 
+/* Records a failure of vigil itself (err != VIGIL_OK): the scan stops
+ * and returns the first one recorded. Returns err. */
+vigil_error vg_ctx_fail(vg_ctx *ctx, vigil_error err);
+
 /*
  * Records that a limit stopped part of the scan: an INCOMPLETE finding
  * from stage "limit" named e.g. "Limit.MaxDepth" with the reason, once
  * per limit per top-level object (later hits only mark it incomplete).
  */
+VG_MUST_CHECK
 vigil_error vg_limit_hit(vg_ctx *ctx, const vg_layer *layer,
                          const char *limit_name, const char *reason);
+
+/* A limit's value, with 0 ("no limit", vigil.h) as UINT64_MAX. */
+static inline uint64_t vg_limit(const vigil_engine *e, vigil_limit l)
+{
+	return e->limits[l] ? e->limits[l] : UINT64_MAX;
+}
+
+/* Layers nest at most this deep, whatever VIGIL_LIMIT_MAX_DEPTH says
+ * (0 included): every layer takes stack, vigil's and its libraries'. */
+#define VG_DEPTH_MAX 64
+
+/* The depth limit in force: the engine's, capped at VG_DEPTH_MAX. */
+static inline uint64_t vg_max_depth(const vigil_engine *e)
+{
+	uint64_t d = e->limits[VIGIL_LIMIT_MAX_DEPTH];
+	return d && d < VG_DEPTH_MAX ? d : VG_DEPTH_MAX;
+}
 
 /* Microseconds on the monotonic clock. */
 uint64_t vg_now_us(void);
@@ -242,23 +299,36 @@ int vg_ctx_timed_out(vg_ctx *ctx, const vg_layer *layer);
  * stages, unpackers, children. Used for the top-level object and,
  * through vg_scan_child, for every extracted member.
  */
+VG_MUST_CHECK
 vigil_error vg_pipeline_run(vg_ctx *ctx, vg_layer *layer);
 
 /*
  * Scans an extracted member as a child layer of parent (depth + 1),
- * with layer path "parent!name". Checks the depth, member-count and
- * extracted-bytes limits first (hitting one records INCOMPLETE and
- * returns VIGIL_OK). data must stay valid for the call only.
+ * with layer path "parent!name". Checks no limit: only the member sink
+ * (unpackers/member.c) calls it, after it has checked them all and
+ * counted the member against the object's budget. data must stay valid
+ * for the call only.
  */
+VG_MUST_CHECK
 vigil_error vg_scan_child(vg_ctx *ctx, const vg_layer *parent,
                           const char *name, const uint8_t *data,
                           size_t size);
 
 /*
- * Unpacks a layer's members (unpackers/registry.c): asks each
- * registered unpacker to bid and lets the highest one extract, calling
- * vg_scan_child for each member.
+ * The unpacker for a layer (unpackers/registry.c): asks each registered
+ * unpacker to bid and returns the highest bidder, or NULL. Called once
+ * per layer, before the stages run; the pipeline records the answer in
+ * layer->unpacker.
  */
+const struct vg_unpacker *vg_unpack_choose(vg_ctx *ctx,
+                                           const vg_layer *layer);
+
+/*
+ * Lets layer->unpacker extract the layer's members; each goes through
+ * the member sink (unpackers/unpack.h), which checks the limits and
+ * scans it with vg_scan_child.
+ */
+VG_MUST_CHECK
 vigil_error vg_unpack(vg_ctx *ctx, const vg_layer *layer);
 
 #endif /* VIGIL_VG_H */

@@ -21,6 +21,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "engine/attrs.h"
 
 #define VG_ML_DEFAULT_LEFT 0x8000u /* feat[] bit: a missing value goes left */
 #define VG_ML_FEATURE_MASK 0x7fffu
@@ -83,6 +84,7 @@ void vg_ml_used_features(const vg_ml_model *m, unsigned char *used);
  * Parses a .vgm model file image (format in ml/README.md). Returns 0
  * and a model to free with vg_ml_model_free, or -1 with a reason in err.
  */
+VG_MUST_CHECK
 int vg_ml_model_parse(const uint8_t *data, size_t size, vg_ml_model **out,
                       char *err, size_t errlen);
 

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "vigil/vigil.h"
+#include "engine/attrs.h"
 
 typedef enum vg_hash_kind {
 	VG_HASH_MD5 = 0,
@@ -51,6 +52,7 @@ void vg_hashdb_free(vg_hashdb *db);
  * NUL needed) is copied. VIGIL_OK, VIGIL_ENOMEM, or VIGIL_EINVAL (bad
  * size, frozen set).
  */
+VG_MUST_CHECK
 vigil_error vg_hashdb_add(vg_hashdb *db, vg_hash_kind kind,
                           const uint8_t *hash, uint64_t size,
                           const char *name, size_t name_len);
@@ -63,6 +65,7 @@ vigil_error vg_hashdb_add(vg_hashdb *db, vg_hash_kind kind,
  * (VIGIL_EDATABASE, message "path:line: why" through vg_engine_fail on
  * e) and leaves the set as it was before the call.
  */
+VG_MUST_CHECK
 vigil_error vg_hashdb_load(vg_hashdb *db, vigil_engine *e, const char *path);
 
 /* A point to roll back to before freeze: the entry count of each kind. */
@@ -76,6 +79,7 @@ void vg_hashdb_roll_back(vg_hashdb *db, const vg_hashdb_mark *mark);
 
 /* Sorts, drops exact duplicates, builds the indexes; frees load-only
  * state. VIGIL_OK or VIGIL_ENOMEM. */
+VG_MUST_CHECK
 vigil_error vg_hashdb_freeze(vg_hashdb *db);
 
 /*

@@ -1,10 +1,12 @@
 /*
  * stage_clamav.c - ClamAV databases as a stage: .cvd, .cld, .cud, .ndb,
  * .ldb, .cdb, .ign2 and the rest load through libclamav, and every layer
- * gets one libclamav pass that reports ClamAV's signature names. The
- * same pass surfaces the layer's embedded objects as child layers (see
- * unpackers/clamav.h), so with databases loaded the libclamav unpacker
- * has nothing left to do.
+ * gets one libclamav pass that reports ClamAV's signature names. Who
+ * makes that pass is settled by the layer's chosen unpacker
+ * (vg_layer.unpacker): when it is libclamav, the unpacker's pass (run
+ * after the stages) also reports the names, and this stage leaves the
+ * layer alone; otherwise this stage's pass matches only and surfaces
+ * no objects, which are the chosen unpacker's (see unpackers/clamav.h).
  *
  * .hdb, .hsb, .fp and .sfp are vigil's hash stage's (it comes first in
  * the stage list); inside a .cvd they are libclamav's.
@@ -126,10 +128,11 @@ static vigil_error clamav_scan(vg_ctx *ctx, const vg_layer *layer,
 	(void)state;
 	if (!c || !c->dbs)
 		return VIGIL_OK;
-	/* Members libarchive will extract get their own pass as layers. */
-	if (!ctx->engine->options[VIGIL_OPT_NO_UNPACK] &&
-	    vg_unpack_choose(ctx, layer) == &vg_unpacker_archive)
-		flags |= VG_CLAMAV_NO_ARCHIVE;
+	/* one libclamav pass per layer: the unpacker's, when it is chosen */
+	if (layer->unpacker == &vg_unpacker_clamav)
+		return VIGIL_OK;
+	/* objects inside are the chosen unpacker's, or no one's */
+	flags |= VG_CLAMAV_NO_ARCHIVE;
 	return vg_clamav_pass(ctx, layer, flags, NULL);
 }
 

@@ -11,6 +11,7 @@
 #include <yara.h>
 
 #include "engine/vg.h"
+#include "engine/attrs.h"
 #include "signatures/yara_severity.h"
 
 /* One compiled rule set; scanned in turn with the others. */
@@ -53,15 +54,18 @@ vg_yara *vg_yara_get(vigil_engine *e);
 /* Compiles a .yar/.yara file, in a namespace named after its base name,
  * into the MZ-gated set or the rest as yara_gate.h classifies its text.
  * VIGIL_EDATABASE names file:line on a bad rule. */
+VG_MUST_CHECK
 vigil_error vg_yara_add_source(vigil_engine *e, vg_yara *y, const char *path);
 
 /* Loads a .yarc file written by yarac or yr_rules_save as its own set. */
+VG_MUST_CHECK
 vigil_error vg_yara_add_compiled(vigil_engine *e, vg_yara *y,
                                  const char *path);
 
 /* Turns the sources into sets (the gated files', the rest's), reads
  * every rule's severity (yara_severity.h); sets e->cache_keys_name if
  * any set declares an external the rules could read. */
+VG_MUST_CHECK
 vigil_error vg_yara_freeze(vigil_engine *e, vg_yara *y);
 
 /* Rules loaded so far, compiled or not. */

@@ -50,6 +50,23 @@ START_TEST(test_limits)
 }
 END_TEST
 
+START_TEST(test_limit_names)
+{
+	ck_assert_str_eq(vigil_limit_name(VIGIL_LIMIT_MAX_DEPTH), "Limit.MaxDepth");
+	ck_assert_str_eq(vigil_limit_name(VIGIL_LIMIT_MAX_FILESIZE),
+	                 "Limit.MaxFileSize");
+	ck_assert_str_eq(vigil_limit_name(VIGIL_LIMIT_MAX_SCAN_MS),
+	                 "Limit.ScanTime");
+	ck_assert_ptr_null(vigil_limit_name(VIGIL_LIMIT_CACHE_ENTRIES));
+	ck_assert_ptr_null(vigil_limit_name(VIGIL_LIMIT_RATIO_MIN_SIZE));
+	ck_assert_ptr_null(vigil_limit_name((vigil_limit)VIGIL_LIMIT_COUNT));
+	for (int i = 0; i < VIGIL_LIMIT_COUNT; i++) {
+		const char *n = vigil_limit_name((vigil_limit)i);
+		ck_assert(!n || strncmp(n, "Limit.", 6) == 0);
+	}
+}
+END_TEST
+
 START_TEST(test_scanner_needs_frozen)
 {
 	vigil_engine *e = NULL;
@@ -68,10 +85,12 @@ START_TEST(test_load_errors)
 	ck_assert_int_eq(vigil_engine_load(e, "/nonexistent/x.hdb"), VIGIL_ENOENT);
 	ck_assert_ptr_nonnull(strstr(vigil_engine_last_error(e), "/nonexistent/x.hdb"));
 
-	/* an empty folder loads nothing, and is no error */
+	/* an empty folder is an error: a rule set that loads nothing would
+	 * scan everything CLEAN */
 	char dir[] = "/tmp/vigil-empty-XXXXXX";
 	ck_assert_ptr_nonnull(mkdtemp(dir));
-	ck_assert_int_eq(vigil_engine_load(e, dir), VIGIL_OK);
+	ck_assert_int_eq(vigil_engine_load(e, dir), VIGIL_EDATABASE);
+	ck_assert_ptr_nonnull(strstr(vigil_engine_last_error(e), "no signature"));
 	ck_assert_uint_eq(vigil_engine_signature_count(e), 0);
 	rmdir(dir);
 	vigil_engine_free(e);
@@ -262,6 +281,7 @@ static Suite *engine_suite(void)
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, test_new_free_null);
 	tcase_add_test(tc, test_limits);
+	tcase_add_test(tc, test_limit_names);
 	tcase_add_test(tc, test_scanner_needs_frozen);
 	tcase_add_test(tc, test_load_errors);
 	tcase_add_test(tc, test_strerror_all);

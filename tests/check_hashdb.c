@@ -272,9 +272,12 @@ START_TEST(test_bad_bytes)
 	ck_assert_int_eq(vigil_engine_load(e, fifo), VIGIL_ENOTREG);
 	unlink(fifo);
 
-	/* an empty file and one of only comments are fine */
-	ck_assert_int_eq(load_text(e, ".hdb", ""), VIGIL_OK);
-	ck_assert_int_eq(load_text(e, ".hsb", "# nothing\r\n\r\n#"), VIGIL_OK);
+	/* an empty file and one of only comments parse, but a list with no
+	 * signature is an error: loaded quietly, it would find nothing */
+	ck_assert_int_eq(load_text(e, ".hdb", ""), VIGIL_EDATABASE);
+	ck_assert_ptr_nonnull(strstr(vigil_engine_last_error(e), "no signatures"));
+	ck_assert_int_eq(load_text(e, ".hsb", "# nothing\r\n\r\n#"),
+	                 VIGIL_EDATABASE);
 	ck_assert_uint_eq(vigil_engine_signature_count(e), 0);
 	vigil_engine_free(e);
 }

@@ -220,6 +220,31 @@ START_TEST(test_ratio_limit_keeps_earlier_findings)
 }
 END_TEST
 
+/* A member is held to the file-size limit too (it once came back CLEAN). */
+START_TEST(test_member_over_filesize)
+{
+	uint8_t blob[4000];
+	member m = { "dir/big.txt", blob, sizeof blob };
+	built zip;
+	vigil_result *r;
+	const vigil_finding *f;
+
+	memset(blob, 'a', sizeof blob);
+	zip = build("zip", NULL, NULL, &m, 1);
+	ck_assert_uint_lt(zip.size, 1024);
+	r = scan_with(&zip, "small.zip", VIGIL_LIMIT_MAX_FILESIZE, 1024,
+	              (vigil_option)-1);
+	f = find(r, "Limit.MaxFileSize");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_str_eq(vigil_finding_name(f),
+	                 vigil_limit_name(VIGIL_LIMIT_MAX_FILESIZE));
+	ck_assert_str_eq(vigil_finding_layer(f), "dir/big.txt");
+	ck_assert_int_eq(vigil_result_verdict(r), VIGIL_INCOMPLETE);
+	vigil_result_free(r);
+	free(zip.data);
+}
+END_TEST
+
 START_TEST(test_member_size_limit)
 {
 	uint8_t blob[5000];
@@ -389,6 +414,7 @@ int main(void)
 	tcase_add_test(tc, test_no_unpack);
 	tcase_add_test(tc, test_ratio_limit_keeps_earlier_findings);
 	tcase_add_test(tc, test_member_size_limit);
+	tcase_add_test(tc, test_member_over_filesize);
 	tcase_add_test(tc, test_encrypted_member);
 	tcase_add_test(tc, test_depth_limit);
 	tcase_add_test(tc, test_extracted_limit);

@@ -83,12 +83,20 @@ expect_grep "^$scratch/two.zip(!.*)?: Limit.MaxMembers INCOMPLETE\$" "$out" \
 expect_grep '^Incomplete files: 1$' "$out" "1 incomplete"
 expect_exit 0 "the default limits scan it all" V "$scratch/two.zip"
 
-# --max-filesize skips larger files: reported, not an error
-expect_exit 0 "--max-filesize skips" V --max-filesize 10 "$scratch/clean"
-expect_grep "^$scratch/clean/sub/b.c: SKIPPED \\(larger than --max-filesize\\)\$" \
-	"$out" "large file SKIPPED"
+# --max-filesize: a larger file is not read, so it is INCOMPLETE (exit
+# 3), never a clean run; --skip-exceeds-max makes it a plain skip
+expect_exit 3 "--max-filesize: unread file INCOMPLETE" V --max-filesize 10 \
+	"$scratch/clean"
+expect_grep "^$scratch/clean/sub/b.c: Limit.MaxFileSize INCOMPLETE\$" \
+	"$out" "large file INCOMPLETE with the limit's name"
 expect_grep "^$scratch/clean/a.txt: OK\$" "$out" "small file scanned"
-expect_grep '^Skipped files: 1$' "$out" "1 skipped"
+expect_grep '^Incomplete files: 1$' "$out" "counted incomplete"
+expect_grep '^Skipped files: 1$' "$out" "and skipped"
+expect_exit 0 "--skip-exceeds-max" V --max-filesize 10 --skip-exceeds-max \
+	"$scratch/clean"
+expect_grep "^$scratch/clean/sub/b.c: SKIPPED \\(larger than --max-filesize\\)\$" \
+	"$out" "large file SKIPPED with --skip-exceeds-max"
+expect_grep '^Incomplete files: 0$' "$out" "not incomplete then"
 
 # special files are skipped, never opened (a FIFO would block)
 mkfifo "$scratch/clean/fifo"

@@ -22,6 +22,18 @@ for opt in --database --exclude --follow-symlinks --one-file-system \
 	--encrypted-suspicious --jobs --infected --json --no-progress; do
 	expect_grep "^ .*$opt" "$out" "scan --help documents $opt"
 done
+# the usage is the dispatch table: every command it lists answers --help
+expect_exit 0 "--help again" "$VIGIL" --help
+cmds=$(printf '%s\n' "$out" | sed -n '/^Commands:/,/^$/s/^  \([a-z][a-z-]*\) .*/\1/p')
+[ "$(printf '%s\n' "$cmds" | wc -l)" -ge 3 ] && ok "usage lists $(echo $cmds)" ||
+	fail "usage lists too few commands: $cmds"
+for c in $cmds; do
+	expect_exit 0 "vigil $c --help" "$VIGIL" "$c" --help
+done
+expect_exit 0 "sig --help" "$VIGIL" sig --help
+for c in $(printf '%s\n' "$out" | sed -n '/^Commands:/,/^$/s/^  \([a-z][a-z-]*\) .*/\1/p'); do
+	expect_exit 0 "vigil sig $c --help" "$VIGIL" sig "$c" --help
+done
 expect_exit 2 "no command" "$VIGIL"
 expect_exit 2 "unknown command" "$VIGIL" frobnicate
 expect_grep "unknown command 'frobnicate'" "$err" "names the command"

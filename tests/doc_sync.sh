@@ -2,8 +2,10 @@
 # doc_sync.sh - the docs follow the code: every vigil_error of
 # include/vigil/vigil.h is in doc/vigil-errors.md with the same number
 # and the vigil_strerror text of engine/error.c; every function of the
-# public header is in doc/libvigil.3; every option of `vigil scan
-# --help` is in doc/vigil.1.
+# public header is in doc/libvigil.3; the Limit.* and Unpack.* finding
+# names of engine/finding_list.h are the ones libvigil(3) lists and the
+# only ones the sources use; every option of `vigil scan --help` is in
+# doc/vigil.1.
 . "$top_srcdir/tests/lib.sh"
 
 h=$top_srcdir/include/vigil/vigil.h
@@ -50,6 +52,29 @@ while read -r f; do
 	grep -q "^\\.B $f()\$" "$man3" && ok "libvigil.3: $f" ||
 		fail "libvigil.3 has no '.B $f()' entry"
 done <"$scratch/funcs"
+
+# Limit.* and Unpack.* finding names: engine/finding_list.h is the one
+# list; libvigil(3) documents exactly these, and no source spells out a
+# name the list lacks
+list=$top_srcdir/engine/finding_list.h
+sed -n 's/^VG_\(LIMIT\|FINDING\)([A-Z_0-9]*, "\([A-Za-z]*\.[A-Za-z]*\)").*/\2/p' \
+	"$list" | sort >"$scratch/names"
+n=$(wc -l <"$scratch/names")
+[ "$n" -ge 10 ] && ok "$n finding names in finding_list.h" ||
+	fail "only $n finding names in $list"
+sed -n 's/^\.B \(\(Limit\|Unpack\)\.[A-Za-z]*\)$/\1/p' "$man3" | sort >"$scratch/man_names"
+if cmp -s "$scratch/names" "$scratch/man_names"; then
+	ok "libvigil.3 lists the same finding names"
+else
+	fail "finding names differ (< finding_list.h, > libvigil.3): $(diff "$scratch/names" "$scratch/man_names" | grep '^[<>]' | tr '\n' ' ')"
+fi
+find "$top_srcdir" -name '*.c' ! -path '*/tests/*' ! -path '*/build*' \
+	! -path '*/fuzz/*' -exec grep -ho '"\(Limit\|Unpack\)\.[A-Za-z]*"' {} + |
+	tr -d '"' | sort -u >"$scratch/used"
+comm -23 "$scratch/used" "$scratch/names" >"$scratch/unlisted"
+[ -s "$scratch/unlisted" ] &&
+	fail "finding names in the sources but not in finding_list.h: $(cat "$scratch/unlisted")" ||
+	ok "every Limit.*/Unpack.* name in the sources is listed"
 
 # every long option of `vigil scan --help` is in vigil(1)
 "$VIGIL" scan --help | grep -o -- '--[a-z][a-z-]*' | sort -u >"$scratch/opts"

@@ -47,6 +47,7 @@ EXTRA_DIST += tests/clamav_testfiles.sh tests/bombs.py tests/unpack_yara.sh
 # the vigil command: reports, JSON, the walk, usage; docs kept in step
 # with the headers
 VG_CLI_TESTS = tests/cli_scan.sh tests/cli_json.sh tests/cli_walk.sh \
+	tests/cli_limits.sh tests/cli_sigdir.sh \
 	tests/cli_usage.sh tests/doc_sync.sh
 TESTS += $(VG_CLI_TESTS)
 EXTRA_DIST += $(VG_CLI_TESTS)
@@ -68,3 +69,12 @@ EXTRA_DIST += tests/yara_severity.sh tests/onenote.sh tests/ml_csv.sh
 TESTS += tests/isolation.sh tests/isolation_same.sh tests/libarchive_hostile.sh
 EXTRA_DIST += tests/isolation.sh tests/isolation_same.sh \
 	tests/libarchive_hostile.sh
+
+# out of memory is an error, never CLEAN: every Nth allocation of a scan
+# fails in turn (tests/alloc_fail.c is the allocator hook)
+check_PROGRAMS += tests/alloc_torture
+TESTS += tests/alloc_torture
+tests_alloc_torture_SOURCES = tests/alloc_torture.c tests/alloc_fail.c \
+	tests/alloc_fail.h
+tests_alloc_torture_LDFLAGS = -static
+tests_alloc_torture_LDADD = libvigil.la $(libvigil_la_LIBADD) -ldl

@@ -11,6 +11,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,13 +74,19 @@ static void add_formats(struct archive *a)
 	archive_read_support_format_ar(a);
 }
 
-/* A reader over the layer's bytes; raw_only reads it as one stream. */
-static struct archive *reader_new(const vg_layer *layer, int raw_only)
+/* A reader over the layer's bytes; raw_only reads it as one stream.
+ * NULL when libarchive cannot open it; *err is set when that was for
+ * want of memory. */
+static struct archive *reader_new(const vg_layer *layer, int raw_only,
+                                  vigil_error *err)
 {
 	struct archive *a = archive_read_new();
 
-	if (!a)
+	*err = VIGIL_OK;
+	if (!a) {
+		*err = VIGIL_ENOMEM;
 		return NULL;
+	}
 	add_filters(a);
 	if (!raw_only)
 		add_formats(a);
@@ -89,6 +96,8 @@ static struct archive *reader_new(const vg_layer *layer, int raw_only)
 	/* Reads in chunks, so the bytes consumed tell a member's ratio. */
 	if (archive_read_open_memory2(a, layer->data, layer->size,
 	                              READ_CHUNK) != ARCHIVE_OK) {
+		if (archive_errno(a) == ENOMEM)
+			*err = VIGIL_ENOMEM;
 		archive_read_free(a);
 		return NULL;
 	}
@@ -174,6 +183,15 @@ static int sequential(struct archive *a)
 	}
 }
 
+/* VIGIL_ENOMEM when libarchive failed for want of memory: an error of
+ * the scan, not damage in the archive. */
+static vigil_error out_of_memory(const walk *w)
+{
+	if (archive_errno(w->a) == ENOMEM)
+		return vg_ctx_fail(w->ctx, VIGIL_ENOMEM);
+	return VIGIL_OK;
+}
+
 /* Streams one member's data into the sink. */
 static vigil_error read_member(walk *w, struct archive_entry *ent,
                                const char *name)
@@ -193,17 +211,19 @@ static vigil_error read_member(walk *w, struct archive_entry *ent,
 		if (n == 0)
 			break;
 		if (n < 0) {
-			if (archive_entry_is_data_encrypted(ent)) {
-				vg_member_discard(&m);
+			vigil_error err = vg_member_discard(&m);
+			if (err == VIGIL_OK)
+				err = out_of_memory(w);
+			if (err != VIGIL_OK)
+				return err;
+			if (archive_entry_is_data_encrypted(ent))
 				return vg_member_encrypted(w->ctx, w->layer, name,
 				                           "archive member");
-			}
 			snprintf(w->why, sizeof w->why, "%s",
 			         archive_error_string(w->a) ?
 			         archive_error_string(w->a) : "read error");
-			vg_member_discard(&m);
-			return names_add(&w->failed, name) ? VIGIL_ENOMEM
-			                                   : VIGIL_OK;
+			return names_add(&w->failed, name) ?
+			       vg_ctx_fail(w->ctx, VIGIL_ENOMEM) : VIGIL_OK;
 		}
 		/* input read ahead of this member's data is at most two
 		 * chunks: add them, and the bound stays an upper bound */
@@ -215,13 +235,11 @@ static vigil_error read_member(walk *w, struct archive_entry *ent,
 	}
 	if (st == VG_MEMBER_STOP)
 		w->stopped = 1;
-	if (st != VG_MEMBER_OK) {
-		vg_member_discard(&m);
-		return VIGIL_OK;
-	}
+	if (st != VG_MEMBER_OK)
+		return vg_member_discard(&m);
 	if (names_add(&w->done, name)) {
-		vg_member_discard(&m);
-		return VIGIL_ENOMEM;
+		m.err = vg_ctx_fail(w->ctx, VIGIL_ENOMEM);
+		return vg_member_discard(&m);
 	}
 	return vg_member_finish(&m);
 }
@@ -267,6 +285,8 @@ static vigil_error walk_archive(walk *w)
 		if (r == ARCHIVE_RETRY && ++retries < 8)
 			continue;
 		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+			if ((err = out_of_memory(w)) != VIGIL_OK)
+				break;
 			if (archive_read_has_encrypted_entries(w->a) > 0)
 				return vg_member_encrypted(w->ctx, w->layer, NULL,
 				                           "archive");
@@ -346,10 +366,10 @@ static vigil_error archive_extract(vg_ctx *ctx, const vg_layer *layer)
 	vigil_error err = VIGIL_OK;
 
 	if (!w)
-		return VIGIL_ENOMEM;
+		return vg_ctx_fail(ctx, VIGIL_ENOMEM);
 	w->ctx = ctx;
 	w->layer = layer;
-	if ((w->a = reader_new(layer, 0))) {
+	if ((w->a = reader_new(layer, 0, &err))) {
 		err = walk_archive(w);
 		archive_read_free(w->a);
 	} else {
@@ -359,7 +379,7 @@ static vigil_error archive_extract(vg_ctx *ctx, const vg_layer *layer)
 	 * of zeros as its end) or to one libarchive cannot read through a
 	 * filter (7z and zip want to seek) is read again as one member. */
 	if (!err && is_stream(layer->type) && w->done.n == 0 && !w->stopped &&
-	    !ctx->stop && (w->a = reader_new(layer, 1))) {
+	    !ctx->stop && (w->a = reader_new(layer, 1, &err))) {
 		names_free(&w->failed);
 		memset(&w->failed, 0, sizeof w->failed);
 		w->truncated = 0;
@@ -375,7 +395,7 @@ static vigil_error archive_extract(vg_ctx *ctx, const vg_layer *layer)
 	names_free(&w->done);
 	names_free(&w->failed);
 	free(w);
-	return err;
+	return vg_ctx_fail(ctx, err);
 }
 
 const vg_unpacker vg_unpacker_archive = {

@@ -79,6 +79,12 @@ void vg_clamav_free(vg_clamav *c)
 	free(c);
 }
 
+/* The tighter of two limits where 0 is none. */
+static uint64_t min_limit(uint64_t a, uint64_t b)
+{
+	return !a ? b : !b ? a : a < b ? a : b;
+}
+
 static long long clamp_ll(uint64_t v, uint64_t max)
 {
 	return (long long)(v > max ? max : v);
@@ -102,12 +108,14 @@ vigil_error vg_clamav_compile(vigil_engine *e, vg_clamav *c)
 	if (!r) r = cl_engine_set_num(cl, CL_ENGINE_MAX_SCANSIZE,
 	                              clamp_ll(lim[VIGIL_LIMIT_MAX_EXTRACTED],
 	                                       LLONG_MAX));
+	/* 0 is no limit in both; a member is held to both size limits */
 	if (!r) r = cl_engine_set_num(cl, CL_ENGINE_MAX_FILESIZE,
-	                              clamp_ll(lim[VIGIL_LIMIT_MAX_MEMBER_SIZE],
+	                              clamp_ll(min_limit(
+	                                  lim[VIGIL_LIMIT_MAX_MEMBER_SIZE],
+	                                  lim[VIGIL_LIMIT_MAX_FILESIZE]),
 	                                       LLONG_MAX));
 	if (!r) r = cl_engine_set_num(cl, CL_ENGINE_MAX_RECURSION,
-	                              clamp_ll(lim[VIGIL_LIMIT_MAX_DEPTH],
-	                                       UINT32_MAX));
+	                              clamp_ll(vg_max_depth(e), UINT32_MAX));
 	if (!r) r = cl_engine_set_num(cl, CL_ENGINE_MAX_FILES,
 	                              clamp_ll(lim[VIGIL_LIMIT_MAX_MEMBERS],
 	                                       UINT32_MAX));
@@ -192,23 +200,34 @@ static void object_name(pass *p, const char *file_name, const char *type,
 	out[i < outlen ? i : outlen - 1] = '\0';
 }
 
-/* The object's bytes when libclamav gives only a descriptor. */
-static uint8_t *read_fd(int fd, size_t size)
+/* An object libclamav hands over as a descriptor only: streamed through
+ * the sink like any unpacker's member, so the limits hold before a byte
+ * is read and a large one spills instead of filling memory. */
+static vg_member_status member_from_fd(pass *p, const char *name, int fd,
+                                       size_t size)
 {
-	uint8_t *buf = malloc(size ? size : 1);
-	size_t got = 0;
+	uint8_t chunk[16384];
+	vg_member m;
+	vg_member_status st = vg_member_begin(&m, p->ctx, p->layer, name, size);
+	off_t off = 0;
 
-	while (buf && got < size) {
-		ssize_t n = pread(fd, buf + got, size - got, (off_t)got);
+	while (st == VG_MEMBER_OK && (uint64_t)off < size) {
+		ssize_t n = pread(fd, chunk, sizeof chunk, off);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0) {
-			free(buf);
-			return NULL;
-		}
-		got += (size_t)n;
+		if (n < 0)
+			m.err = vg_ctx_fail(p->ctx, VIGIL_EIO);
+		if (n <= 0)
+			break;
+		off += n;
+		st = vg_member_write(&m, chunk, (size_t)n);
 	}
-	return buf;
+	if (st != VG_MEMBER_OK || m.err) {
+		p->err = vg_member_discard(&m);
+		return p->err ? VG_MEMBER_STOP : st;
+	}
+	p->err = vg_member_finish(&m);
+	return p->err ? VG_MEMBER_STOP : VG_MEMBER_OK;
 }
 
 static cl_error_t on_object(int fd, const char *type, const char **ancestors,
@@ -219,7 +238,6 @@ static cl_error_t on_object(int fd, const char *type, const char **ancestors,
 {
 	pass *p = context;
 	const uint8_t *data = (const uint8_t *)file_buffer;
-	uint8_t *owned = NULL;
 	char name[256];
 	vg_member_status st;
 	size_t at;
@@ -254,22 +272,20 @@ static cl_error_t on_object(int fd, const char *type, const char **ancestors,
 		if (in_sorted(p->skip->done, p->skip->ndone, name, NULL))
 			return CL_BREAK;
 		if (in_sorted(p->skip->wanted, p->skip->nwanted, name, &at)) {
-			if (!p->skip->recovered)
-				p->skip->recovered = calloc(p->skip->nwanted, 1);
-			if (p->skip->recovered)
-				p->skip->recovered[at] = 1;
+			if (!p->skip->recovered &&
+			    !(p->skip->recovered = calloc(p->skip->nwanted, 1))) {
+				p->err = vg_ctx_fail(p->ctx, VIGIL_ENOMEM);
+				return CL_BREAK;
+			}
+			p->skip->recovered[at] = 1;
 		}
 	}
-	if (!data && file_size) {
-		if (fd < 0 || file_size >
-		    p->ctx->engine->limits[VIGIL_LIMIT_MAX_MEMBER_SIZE] ||
-		    !(data = owned = read_fd(fd, file_size)))
-			return CL_BREAK;
-	}
-	st = vg_member_scan(p->ctx, p->layer, name,
-	                    data ? data : (const uint8_t *)"", file_size,
-	                    &p->err);
-	free(owned);
+	if (!data && file_size && fd >= 0)
+		st = member_from_fd(p, name, fd, file_size);
+	else
+		st = vg_member_scan(p->ctx, p->layer, name,
+		                    data ? data : (const uint8_t *)"",
+		                    data ? file_size : 0, &p->err);
 	if (st == VG_MEMBER_STOP)
 		p->stopped = 1;
 	return CL_BREAK;
@@ -278,17 +294,17 @@ static cl_error_t on_object(int fd, const char *type, const char **ancestors,
 /* ClamAV's limit heuristics, as vigil's limit names. */
 static const char *limit_name(const char *virname)
 {
-	static const char *const map[][2] = {
-		{ "MaxFileSize", "Limit.MaxMemberSize" },
-		{ "MaxScanSize", "Limit.MaxExtracted" },
-		{ "MaxRecursion", "Limit.MaxDepth" },
-		{ "MaxFiles", "Limit.MaxMembers" },
-		{ "MaxScanTime", "Limit.ScanTime" },
+	static const struct { const char *clam; int id; } map[] = {
+		{ "MaxFileSize", VG_F_MAX_MEMBER_SIZE },
+		{ "MaxScanSize", VG_F_MAX_EXTRACTED },
+		{ "MaxRecursion", VG_F_MAX_DEPTH },
+		{ "MaxFiles", VG_F_MAX_MEMBERS },
+		{ "MaxScanTime", VG_F_MAX_SCAN_MS },
 	};
 	for (size_t i = 0; i < sizeof map / sizeof *map; i++)
-		if (strstr(virname, map[i][0]))
-			return map[i][1];
-	return "Limit.ClamAV";
+		if (strstr(virname, map[i].clam))
+			return vg_finding_names[map[i].id];
+	return VG_F(CLAMAV);
 }
 
 /* 1 when this layer already has the finding: with all-match, libclamav
@@ -335,16 +351,16 @@ static vigil_error scan_result(pass *p, cl_error_t r)
 	case CL_CLEAN: case CL_VIRUS: case CL_BREAK:
 		return VIGIL_OK;
 	case CL_EMAXREC:
-		return vg_limit_hit(p->ctx, p->layer, "Limit.MaxDepth",
+		return vg_limit_hit(p->ctx, p->layer, VG_F(MAX_DEPTH),
 		                    "libclamav: nesting limit");
 	case CL_EMAXSIZE:
-		return vg_limit_hit(p->ctx, p->layer, "Limit.MaxExtracted",
+		return vg_limit_hit(p->ctx, p->layer, VG_F(MAX_EXTRACTED),
 		                    "libclamav: size limit");
 	case CL_EMAXFILES:
-		return vg_limit_hit(p->ctx, p->layer, "Limit.MaxMembers",
+		return vg_limit_hit(p->ctx, p->layer, VG_F(MAX_MEMBERS),
 		                    "libclamav: file count limit");
 	case CL_ETIMEOUT:
-		return vg_limit_hit(p->ctx, p->layer, "Limit.ScanTime",
+		return vg_limit_hit(p->ctx, p->layer, VG_F(MAX_SCAN_MS),
 		                    "libclamav: time limit");
 	case CL_EMEM:
 		return VIGIL_ENOMEM;
@@ -451,14 +467,8 @@ static int encoded_text(const uint8_t *d, size_t n)
 	return 0;
 }
 
-static int clamav_bid(vg_ctx *ctx, const vg_layer *layer)
+static int typed_bid(const vg_layer *layer)
 {
-	const vg_clamav *c = vg_clamav_of(ctx->engine);
-
-	/* With ClamAV databases loaded, the stage's pass over this layer
-	 * already surfaced its objects. */
-	if (!c || !c->compiled || c->dbs)
-		return VG_BID_NONE;
 	switch (layer->type) {
 	case VG_FT_PE: case VG_FT_OLE2: case VG_FT_PDF: case VG_FT_RTF:
 	case VG_FT_HTML: case VG_FT_MAIL: case VG_FT_ARJ:
@@ -474,9 +484,32 @@ static int clamav_bid(vg_ctx *ctx, const vg_layer *layer)
 	}
 }
 
+static int clamav_bid(vg_ctx *ctx, const vg_layer *layer)
+{
+	const vg_clamav *c = vg_clamav_of(ctx->engine);
+	int bid;
+
+	if (!c || !c->compiled)
+		return VG_BID_NONE;
+	bid = typed_bid(layer);
+	/* With ClamAV databases loaded, a libclamav pass reads every layer
+	 * anyway (the clamav stage's, or this unpacker's when it wins):
+	 * surfacing the objects it finds costs nothing more, so it takes
+	 * any layer no other unpacker wants. */
+	if (bid == VG_BID_NONE && c->dbs)
+		bid = VG_BID_ANY;
+	return bid;
+}
+
+/* With databases loaded, the clamav stage leaves the layers this
+ * unpacker was chosen for to this one pass, which reports ClamAV's
+ * signature names as well (signatures/stage_clamav.c). */
 static vigil_error clamav_extract(vg_ctx *ctx, const vg_layer *layer)
 {
-	return vg_clamav_pass(ctx, layer, 0, NULL);
+	const vg_clamav *c = vg_clamav_of(ctx->engine);
+
+	return vg_clamav_pass(ctx, layer, c && c->dbs ? VG_CLAMAV_MATCH : 0,
+	                      NULL);
 }
 
 const vg_unpacker vg_unpacker_clamav = {

@@ -39,11 +39,13 @@ const vg_clamav *vg_clamav_of(const vigil_engine *e);
 
 /* Creates the state with an empty libclamav engine (cl_init once per
  * process). VIGIL_ECLAMAV when libclamav cannot start. */
+VG_MUST_CHECK
 vigil_error vg_clamav_new(vg_clamav **out);
 void vg_clamav_free(vg_clamav *c);
 
 /* Mirrors vigil's limits into libclamav, installs the callbacks and
  * compiles. Called at freeze. */
+VG_MUST_CHECK
 vigil_error vg_clamav_compile(vigil_engine *e, vg_clamav *c);
 
 /* Members another unpacker already scanned (sorted, skipped when
@@ -59,14 +61,17 @@ typedef struct vg_clamav_skip {
 } vg_clamav_skip;
 
 #define VG_CLAMAV_MATCH 0x1       /* report ClamAV signature names */
-#define VG_CLAMAV_NO_ARCHIVE 0x2  /* libarchive unpacks this layer */
+#define VG_CLAMAV_NO_ARCHIVE 0x2  /* the layer's objects are not libclamav's:
+                                   * another unpacker (or none) owns them */
 
 /* One libclamav pass over a layer (see the top of this file). skip may
  * be NULL. */
+VG_MUST_CHECK
 vigil_error vg_clamav_pass(vg_ctx *ctx, const vg_layer *layer,
                            unsigned flags, vg_clamav_skip *skip);
 
 /* The unpacker role alone, for libarchive's fallback. */
+VG_MUST_CHECK
 vigil_error vg_clamav_unpack(vg_ctx *ctx, const vg_layer *layer,
                              vg_clamav_skip *skip);
 

@@ -33,7 +33,7 @@ static vigil_error report_member(vg_ctx *ctx, const vg_layer *parent,
 	vigil_error err;
 
 	if (!path)
-		return VIGIL_ENOMEM;
+		return vg_ctx_fail(ctx, VIGIL_ENOMEM);
 	/* no name: the finding is about the parent layer itself */
 	if (name)
 		snprintf(path, len, "%s%s%s", pp, *pp ? "!" : "", name);
@@ -52,14 +52,41 @@ static vigil_error report_member(vg_ctx *ctx, const vg_layer *parent,
 	return err;
 }
 
+/* Ends the member with an error of vigil's own (out of memory): the
+ * unpacker stops, and the scan returns the error (see vg_ctx in vg.h). */
+static vg_member_status member_fail(vg_member *m, vigil_error err)
+{
+	m->err = vg_ctx_fail(m->ctx, err);
+	return m->status = VG_MEMBER_STOP;
+}
+
 static vg_member_status member_limit(vg_member *m, const char *limit,
                                      const char *reason,
                                      vg_member_status status)
 {
-	report_member(m->ctx, m->parent, m->name, "limit", limit,
-	              VIGIL_INCOMPLETE, reason);
+	vigil_error err = report_member(m->ctx, m->parent, m->name, "limit",
+	                                limit, VIGIL_INCOMPLETE, reason);
+
+	if (err != VIGIL_OK)
+		return member_fail(m, err);
 	m->status = status;
 	return status;
+}
+
+/* The size limit a member of newsize bytes crosses, or NULL: the
+ * member-size limit, and the file-size limit, which holds for every
+ * object, top-level or not. 0 is no limit (vigil.h). */
+static const char *size_limit(const vg_member *m, uint64_t newsize)
+{
+	const uint64_t *lim = m->ctx->engine->limits;
+
+	if (lim[VIGIL_LIMIT_MAX_MEMBER_SIZE] &&
+	    newsize > lim[VIGIL_LIMIT_MAX_MEMBER_SIZE])
+		return VG_F(MAX_MEMBER_SIZE);
+	if (lim[VIGIL_LIMIT_MAX_FILESIZE] &&
+	    newsize > lim[VIGIL_LIMIT_MAX_FILESIZE])
+		return VG_F(MAX_FILESIZE);
+	return NULL;
 }
 
 /* The smallest container on the way to the top: a member's compressed
@@ -85,7 +112,7 @@ vigil_error vg_member_encrypted(vg_ctx *ctx, const vg_layer *parent,
 	snprintf(detail, sizeof detail, "%s is encrypted; its content was "
 	         "not scanned", what && *what ? what : "member");
 	return report_member(ctx, parent, name && !*name ? "(unnamed)" : name,
-	                     "unpack", "Unpack.Encrypted",
+	                     "unpack", VG_F(ENCRYPTED),
 	                     suspicious ? VIGIL_SUSPICIOUS : VIGIL_CLEAN,
 	                     detail);
 }
@@ -94,7 +121,7 @@ vigil_error vg_member_damaged(vg_ctx *ctx, const vg_layer *parent,
                               const char *name, const char *why)
 {
 	return report_member(ctx, parent, name && !*name ? "(unnamed)" : name,
-	                     "unpack", "Unpack.Damaged", VIGIL_INCOMPLETE,
+	                     "unpack", VG_F(DAMAGED), VIGIL_INCOMPLETE,
 	                     why);
 }
 
@@ -103,26 +130,27 @@ static vg_member_status check_start(vg_member *m, uint64_t expected)
 {
 	vg_ctx *ctx = m->ctx;
 	const uint64_t *lim = ctx->engine->limits;
+	const char *too_big = size_limit(m, expected);
 
 	if (vg_unpack_should_stop(ctx, m->parent))
 		return m->status = VG_MEMBER_STOP;
-	if (m->parent->depth + 1 > lim[VIGIL_LIMIT_MAX_DEPTH])
-		return member_limit(m, "Limit.MaxDepth",
+	if (m->parent->depth + 1 > vg_max_depth(ctx->engine))
+		return member_limit(m, VG_F(MAX_DEPTH),
 		                    "nesting deeper than the depth limit",
 		                    VG_MEMBER_STOP);
-	if (ctx->budget.members >= lim[VIGIL_LIMIT_MAX_MEMBERS])
-		return member_limit(m, "Limit.MaxMembers",
+	if (lim[VIGIL_LIMIT_MAX_MEMBERS] &&
+	    ctx->budget.members >= lim[VIGIL_LIMIT_MAX_MEMBERS])
+		return member_limit(m, VG_F(MAX_MEMBERS),
 		                    "more members than the member limit",
 		                    VG_MEMBER_STOP);
-	if (ctx->budget.extracted >= lim[VIGIL_LIMIT_MAX_EXTRACTED] &&
-	    lim[VIGIL_LIMIT_MAX_EXTRACTED])
-		return member_limit(m, "Limit.MaxExtracted",
+	if (lim[VIGIL_LIMIT_MAX_EXTRACTED] &&
+	    ctx->budget.extracted >= lim[VIGIL_LIMIT_MAX_EXTRACTED])
+		return member_limit(m, VG_F(MAX_EXTRACTED),
 		                    "more data extracted than the total limit",
 		                    VG_MEMBER_STOP);
-	if (expected > m->max)
-		return member_limit(m, "Limit.MaxMemberSize",
-		                    "member declared larger than the member "
-		                    "size limit", VG_MEMBER_SKIP);
+	if (too_big)
+		return member_limit(m, too_big, "member declared larger than "
+		                    "the size limit", VG_MEMBER_SKIP);
 	return VG_MEMBER_OK;
 }
 
@@ -132,13 +160,14 @@ static vg_member_status check_growth(vg_member *m, uint64_t newsize)
 	vg_ctx *ctx = m->ctx;
 	const uint64_t *lim = ctx->engine->limits;
 	uint64_t ratio = lim[VIGIL_LIMIT_MAX_RATIO];
+	const char *too_big = size_limit(m, newsize);
 
-	if (newsize > m->max)
-		return member_limit(m, "Limit.MaxMemberSize",
-		                    "member larger than the member size limit",
-		                    VG_MEMBER_SKIP);
-	if (ctx->budget.extracted + newsize > lim[VIGIL_LIMIT_MAX_EXTRACTED])
-		return member_limit(m, "Limit.MaxExtracted",
+	if (too_big)
+		return member_limit(m, too_big, "member larger than the size "
+		                    "limit", VG_MEMBER_SKIP);
+	if (lim[VIGIL_LIMIT_MAX_EXTRACTED] &&
+	    ctx->budget.extracted + newsize > lim[VIGIL_LIMIT_MAX_EXTRACTED])
+		return member_limit(m, VG_F(MAX_EXTRACTED),
 		                    "more data extracted than the total limit",
 		                    VG_MEMBER_STOP);
 	/* The smallest container's size bounds the member's compressed
@@ -151,7 +180,7 @@ static vg_member_status check_growth(vg_member *m, uint64_t newsize)
 		 * object. Otherwise stop only this member's container. */
 		if (m->smallest == m->top_size)
 			ctx->stop = 1;
-		return member_limit(m, "Limit.MaxRatio",
+		return member_limit(m, VG_F(MAX_RATIO),
 		                    "member inflates past the compression "
 		                    "ratio limit", VG_MEMBER_STOP);
 	}
@@ -165,11 +194,10 @@ vg_member_status vg_member_begin(vg_member *m, vg_ctx *ctx,
                                  uint64_t expected)
 {
 	*m = (vg_member){ .ctx = ctx, .parent = parent, .fd = -1 };
-	m->max = ctx->engine->limits[VIGIL_LIMIT_MAX_MEMBER_SIZE];
 	m->packed = m->smallest = smallest_container(parent, &m->top_size);
 	m->name = strdup(name && *name ? name : "(unnamed)");
 	if (!m->name)
-		return m->status = VG_MEMBER_STOP;
+		return member_fail(m, VIGIL_ENOMEM);
 	if (check_start(m, expected) != VG_MEMBER_OK)
 		return m->status;
 	if (expected && expected <= VG_MEMBER_MEM_MAX) {
@@ -222,7 +250,7 @@ static vg_member_status spill(vg_member *m, const uint8_t *data, size_t n)
 	if (m->fd < 0) {
 		if ((m->fd = spill_file()) < 0 ||
 		    write_all(m->fd, m->buf, (size_t)(m->size)) != 0)
-			return member_limit(m, "Limit.TempFile",
+			return member_limit(m, VG_F(TEMP_FILE),
 			                    "cannot write a temporary file for a "
 			                    "large member", VG_MEMBER_SKIP);
 		free(m->buf);
@@ -230,7 +258,7 @@ static vg_member_status spill(vg_member *m, const uint8_t *data, size_t n)
 		m->cap = 0;
 	}
 	if (write_all(m->fd, data, n) != 0)
-		return member_limit(m, "Limit.TempFile",
+		return member_limit(m, VG_F(TEMP_FILE),
 		                    "cannot write a temporary file for a large "
 		                    "member", VG_MEMBER_SKIP);
 	m->size += n;
@@ -265,7 +293,7 @@ vg_member_status vg_member_write(vg_member *m, const void *data, size_t n)
 		if (cap > VG_MEMBER_MEM_MAX)
 			cap = VG_MEMBER_MEM_MAX;
 		if (!(nb = realloc(m->buf, cap)))
-			return m->status = VG_MEMBER_STOP;
+			return member_fail(m, VIGIL_ENOMEM);
 		m->buf = nb;
 		m->cap = cap;
 	}
@@ -285,31 +313,40 @@ static void member_free(vg_member *m)
 	m->fd = -1;
 }
 
-void vg_member_discard(vg_member *m)
+/* Every member counts against the object's budget, scanned or not:
+ * bytes inflated and thrown away too, or a bomb of members each stopped
+ * by the ratio would never end. */
+static void member_count(vg_member *m)
 {
-	/* Bytes inflated and thrown away still count against the total,
-	 * or a bomb of members each stopped by the ratio would never end. */
 	m->ctx->budget.extracted += m->size;
 	m->ctx->budget.members++;
+}
+
+vigil_error vg_member_discard(vg_member *m)
+{
+	vigil_error err = m->err;
+
+	member_count(m);
 	member_free(m);
+	return err;
 }
 
 vigil_error vg_member_finish(vg_member *m)
 {
 	vigil_error err = VIGIL_OK;
 
-	if (m->status != VG_MEMBER_OK) {
-		vg_member_discard(m);
-		return VIGIL_OK;
-	}
+	if (m->status != VG_MEMBER_OK)
+		return vg_member_discard(m);
+	member_count(m);
 	if (m->fd >= 0) {
 		void *p = m->size ? mmap(NULL, (size_t)m->size, PROT_READ,
 		                         MAP_SHARED, m->fd, 0) : NULL;
 		if (p == MAP_FAILED) {
-			member_limit(m, "Limit.TempFile", "cannot map a "
+			member_limit(m, VG_F(TEMP_FILE), "cannot map a "
 			             "temporary file", VG_MEMBER_SKIP);
-			vg_member_discard(m);
-			return VIGIL_OK;
+			err = m->err;
+			member_free(m);
+			return err;
 		}
 		err = vg_scan_child(m->ctx, m->parent, m->name, p, (size_t)m->size);
 		if (p)
@@ -333,12 +370,13 @@ vg_member_status vg_member_scan(vg_ctx *ctx, const vg_layer *parent,
 	st = vg_member_begin(&m, ctx, parent, name, 0);
 	if (st == VG_MEMBER_OK)
 		st = check_growth(&m, size);
+	m.size = size;
 	if (st != VG_MEMBER_OK) {
-		m.size = size;
-		vg_member_discard(&m);
+		*err = vg_member_discard(&m);
 		return st;
 	}
+	member_count(&m);
 	*err = vg_scan_child(ctx, parent, m.name, data, size);
 	member_free(&m);
-	return VG_MEMBER_OK;
+	return *err ? VG_MEMBER_STOP : VG_MEMBER_OK;
 }

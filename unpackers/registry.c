@@ -1,18 +1,19 @@
 /*
  * registry.c - the unpacker registry: each unpacker bids on a layer and
  * the highest bid extracts its members as child layers (libarchive's
- * format bidding; ties go to the earlier entry, so cheap and exact
- * readers come first).
+ * format bidding; ties go to the earlier entry of unpacker_list.h, so
+ * cheap and exact readers come first).
  */
 #include "config.h"
 
 #include "unpackers/unpack.h"
 #include "worker/worker.h"
 
+#define VG_UNPACKER(id) &vg_unpacker_##id,
 static const vg_unpacker *const unpackers[] = {
-	&vg_unpacker_archive,
-	&vg_unpacker_clamav,
+#include "unpackers/unpacker_list.h"
 };
+#undef VG_UNPACKER
 
 const vg_unpacker *vg_unpack_choose(vg_ctx *ctx, const vg_layer *layer)
 {
@@ -46,16 +47,11 @@ const vg_unpacker *vg_unpacker_at(unsigned i)
 
 vigil_error vg_unpack(vg_ctx *ctx, const vg_layer *layer)
 {
-	const vg_unpacker *u;
-
-	if (vg_unpack_should_stop(ctx, layer))
-		return VIGIL_OK;
-	u = vg_unpack_choose(ctx, layer);
-	if (!u)
+	if (!layer->unpacker || vg_unpack_should_stop(ctx, layer))
 		return VIGIL_OK;
 	/* third-party parsers read hostile bytes in a worker; only layers
 	 * such an unpacker bid on pay for the trip */
-	if (u->isolated && vg_isolated(ctx->engine))
-		return vg_remote_unpack(ctx, layer, u);
-	return u->extract(ctx, layer);
+	if (layer->unpacker->isolated && vg_isolated(ctx->engine))
+		return vg_remote_unpack(ctx, layer, layer->unpacker);
+	return layer->unpacker->extract(ctx, layer);
 }

@@ -2,10 +2,18 @@
  * unpack.h - what unpackers share: the unpacker vtable the registry
  * bids with, and the member sink every unpacker streams members into.
  *
- * The sink owns the limits (member size, total extracted, compression
- * ratio, member count, depth, time), so each unpacker only moves bytes:
- * a member stops growing the moment it crosses a limit, and nothing is
- * inflated just to learn that it was too big.
+ * The sink owns the limits on members (depth, member count, member and
+ * file size, total extracted, compression ratio, time), and it is the
+ * only place that checks them: each unpacker only moves bytes, a member
+ * stops growing the moment it crosses a limit, nothing is inflated just
+ * to learn that it was too big, and vg_scan_child (engine/pipeline.c)
+ * scans what the sink admitted without checking again.
+ *
+ * Errors: a limit is a finding (INCOMPLETE), never an error. A failure
+ * of vigil itself (out of memory) is an error: the sink records it in
+ * the scan's context (vg_ctx_fail), stops the member with
+ * VG_MEMBER_STOP, and hands it back from vg_member_discard /
+ * vg_member_finish; unpackers return it.
  */
 #ifndef VIGIL_UNPACK_H
 #define VIGIL_UNPACK_H
@@ -17,12 +25,14 @@
 
 /* Bids: roughly the bits of magic confirmed, as libarchive bids. */
 #define VG_BID_NONE 0
+#define VG_BID_ANY 1       /* takes any layer no one else wants */
 #define VG_BID_WEAK 8      /* a guess: the format may be in there */
 #define VG_BID_MAGIC 32    /* a full magic number matched */
 
 typedef struct vg_unpacker {
 	const char *name;
-	/* How sure this unpacker is that it can open the layer; peeks only. */
+	/* How sure this unpacker is that it can open the layer; peeks only
+	 * (the stages have not run yet: see vg_layer.unpacker). */
 	int (*bid)(vg_ctx *ctx, const vg_layer *layer);
 	/*
 	 * Extracts every member through vg_member_*. VIGIL_OK once the
@@ -35,13 +45,12 @@ typedef struct vg_unpacker {
 	int isolated;
 } vg_unpacker;
 
-extern const vg_unpacker vg_unpacker_archive;
-extern const vg_unpacker vg_unpacker_clamav;
-
-/* The unpacker with the highest bid for a layer, or NULL (registry.c). */
-const vg_unpacker *vg_unpack_choose(vg_ctx *ctx, const vg_layer *layer);
-/* An unpacker's place in the registry, and back (how a job names the
- * unpacker to a worker); -1 and NULL when there is none. */
+/* Every unpacker, from the list in unpackers/unpacker_list.h. */
+#define VG_UNPACKER(id) extern const vg_unpacker vg_unpacker_##id;
+#include "unpackers/unpacker_list.h"
+#undef VG_UNPACKER
+/* An unpacker's place in unpacker_list.h, and back (how a job names
+ * the unpacker to a worker); -1 and NULL when there is none. */
 int vg_unpacker_index(const vg_unpacker *u);
 const vg_unpacker *vg_unpacker_at(unsigned i);
 
@@ -65,7 +74,6 @@ typedef struct vg_member {
 	const vg_layer *parent;
 	char *name;
 	uint64_t size;        /* bytes received so far */
-	uint64_t max;         /* the member-size limit */
 	uint64_t packed;      /* bound on its compressed size, for the ratio */
 	uint64_t smallest;    /* size of the smallest container above it */
 	uint64_t top_size;    /* size of the top-level object */
@@ -73,6 +81,7 @@ typedef struct vg_member {
 	size_t cap;
 	int fd;               /* spill file once past VG_MEMBER_MEM_MAX, or -1 */
 	vg_member_status status;
+	vigil_error err;      /* why it stopped, when vigil itself failed */
 } vg_member;
 
 /*
@@ -90,16 +99,18 @@ vg_member_status vg_member_begin(vg_member *m, vg_ctx *ctx,
 void vg_member_packed(vg_member *m, uint64_t bound);
 /* Appends bytes, checking member size, total and ratio as they grow. */
 vg_member_status vg_member_write(vg_member *m, const void *data, size_t n);
-/* Scans the finished member as a child layer and releases it. */
-vigil_error vg_member_finish(vg_member *m);
-/* Releases a member that will not be scanned (counting its bytes). */
-void vg_member_discard(vg_member *m);
+/* Scans the finished member as a child layer and releases it; returns
+ * the scan's error, or the error that stopped the member. */
+VG_MUST_CHECK vigil_error vg_member_finish(vg_member *m);
+/* Releases a member that will not be scanned (counting its bytes);
+ * returns the error that stopped it, if vigil itself failed. */
+VG_MUST_CHECK vigil_error vg_member_discard(vg_member *m);
 
 /*
  * Scans bytes already whole in memory as a child layer, with the same
  * checks as the sink (used for members another library hands over in
  * one piece, such as libclamav's). VG_MEMBER_STOP when a limit ends
- * the layer.
+ * the layer or *err is set.
  */
 vg_member_status vg_member_scan(vg_ctx *ctx, const vg_layer *parent,
                                 const char *name, const uint8_t *data,
@@ -110,6 +121,7 @@ vg_member_status vg_member_scan(vg_ctx *ctx, const vg_layer *parent,
  * VIGIL_OPT_ENCRYPTED_SUSPICIOUS, else an informational finding. A NULL
  * name means the parent layer itself is encrypted.
  */
+VG_MUST_CHECK
 vigil_error vg_member_encrypted(vg_ctx *ctx, const vg_layer *parent,
                                 const char *name, const char *what);
 
@@ -118,6 +130,7 @@ vigil_error vg_member_encrypted(vg_ctx *ctx, const vg_layer *parent,
  * part that was read is kept, and the result becomes INCOMPLETE. name
  * as for vg_member_encrypted.
  */
+VG_MUST_CHECK
 vigil_error vg_member_damaged(vg_ctx *ctx, const vg_layer *parent,
                               const char *name, const char *why);
 

@@ -94,6 +94,15 @@ static const char *known_stage(const char *s)
 	return NULL;
 }
 
+/* 1 for a name of engine/finding_list.h: a worker reports no other */
+static int known_limit(const char *name)
+{
+	for (int i = 0; i < VG_F_COUNT; i++)
+		if (vg_finding_names[i] && strcmp(vg_finding_names[i], name) == 0)
+			return 1;
+	return 0;
+}
+
 /* 1 when the result already has this finding on this layer: libclamav
  * reports a signature again on each normalised copy, and in-process
  * the ClamAV pass drops the repeats against the whole result
@@ -127,8 +136,7 @@ static int on_finding(job *j, vigil_error *err)
 		return broke(j, "finding about another layer");
 	at.layer_path = f->layer;
 	if (stage[0] == 'l') {
-		if (strncmp(f->name, "Limit.", 6) != 0 ||
-		    f->verdict != VIGIL_INCOMPLETE)
+		if (!known_limit(f->name) || f->verdict != VIGIL_INCOMPLETE)
 			return broke(j, "malformed limit finding");
 		*err = vg_limit_hit(j->ctx, &at, f->name, f->detail);
 		return 0;
@@ -209,7 +217,7 @@ static const char *signal_name(int sig)
 static vigil_error lost(job *j, int timed_out)
 {
 	char why[256];
-	const char *limit = VG_LIMIT_CRASH;
+	const char *limit = VG_F(CRASH);
 	int status;
 
 	if (timed_out) {
@@ -219,7 +227,7 @@ static vigil_error lost(job *j, int timed_out)
 	status = vg_worker_end(j->w);
 	j->w = NULL;
 	if (timed_out) {
-		return vg_limit_hit(j->ctx, j->layer, "Limit.ScanTime",
+		return vg_limit_hit(j->ctx, j->layer, VG_F(MAX_SCAN_MS),
 		                    "the unpacking worker ran past the time "
 		                    "limit and was stopped; what it reported "
 		                    "before is kept");
@@ -228,7 +236,7 @@ static vigil_error lost(job *j, int timed_out)
 		snprintf(why, sizeof why, "the unpacking worker broke the "
 		         "protocol (%s) and was stopped", j->broke);
 	} else if (j->dying && j->why.kind == VG_DYING_MEMORY) {
-		limit = VG_LIMIT_MEMORY;
+		limit = VG_F(MAX_WORKER_MEMORY);
 		snprintf(why, sizeof why, "the unpacking worker reached its "
 		         "memory limit and died (%s%s)",
 		         j->why.signo ? "SIG" : "",
@@ -239,7 +247,7 @@ static vigil_error lost(job *j, int timed_out)
 		         "call its sandbox forbids and was killed");
 	} else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) {
 		/* not ours (timed_out is handled above): the OOM killer */
-		limit = VG_LIMIT_MEMORY;
+		limit = VG_F(MAX_WORKER_MEMORY);
 		snprintf(why, sizeof why, "the unpacking worker was killed "
 		         "(SIGKILL: out of memory)");
 	} else if (WIFSIGNALED(status)) {
@@ -358,7 +366,7 @@ static vigil_error run(vg_ctx *ctx, const vg_layer *layer, uint32_t kind,
 	 * fallback (why goes nowhere yet: the scan's error names the
 	 * file and the error code) */
 	if (!(j.w = vg_pool_get(pool, why, sizeof why))) {
-		err = VIGIL_EWORKER;
+		err = vg_ctx_fail(ctx, VIGIL_EWORKER);
 		goto out;
 	}
 	if ((fd = object_fd(layer)) < 0) {
@@ -397,7 +405,7 @@ static vigil_error run(vg_ctx *ctx, const vg_layer *layer, uint32_t kind,
 out:
 	free(j.buf);
 	free(j.msg);
-	return err;
+	return err ? vg_ctx_fail(ctx, err) : VIGIL_OK;
 }
 
 vigil_error vg_remote_unpack(vg_ctx *ctx, const vg_layer *layer,

@@ -100,8 +100,11 @@ static vigil_error ship_member(vg_ctx *ctx, const vg_layer *parent,
 	}
 	out.type = VG_MSG_MEMBER;
 	m->size = size;
-	m->members = ctx->budget.members;
-	m->extracted = ctx->budget.extracted;
+	/* the sink counted this member already; the caller's sink counts
+	 * it again when it scans it */
+	m->members = ctx->budget.members ? ctx->budget.members - 1 : 0;
+	m->extracted = ctx->budget.extracted >= size ?
+	               ctx->budget.extracted - size : 0;
 	m->stop = (uint32_t)(ctx->stop != 0);
 	snprintf(m->name, sizeof m->name, "%s", name ? name : "");
 	send_or_die(&out, fd);
@@ -229,17 +232,23 @@ static void serve_job(vigil_scanner *s, const vg_msg_job *jm, int fd)
 	if (!(ctx.result = vg_result_new()))
 		hang_up();
 
+	if (j.kind == VG_JOB_UNPACK)
+		layer.unpacker = vg_unpacker_at(j.arg);
 	err = run_job(&ctx, &layer, &j);
-	/* out of memory here is the worker's limit, not vigil's failure */
+	if (err == VIGIL_OK)
+		err = ctx.err;
+	/* out of memory here is the worker's limit, not vigil's failure:
+	 * the layer is INCOMPLETE, the object goes on (vg_ctx_fail's stop
+	 * was about this job only) */
+	out.u.done.retire = 0;
 	if (err == VIGIL_ENOMEM || vg_worker_alloc_failed ||
 	    vg_confine_near_limit()) {
-		vg_limit_hit(&ctx, &layer, VG_LIMIT_MEMORY, "the unpacking "
-		             "worker reached its memory limit; what it read "
-		             "before is kept");
-		err = VIGIL_OK;
+		ctx.err = VIGIL_OK;
+		ctx.stop = (int)j.stop;
+		err = vg_limit_hit(&ctx, &layer, VG_F(MAX_WORKER_MEMORY),
+		                   "the unpacking worker reached its memory "
+		                   "limit; what it read before is kept");
 		out.u.done.retire = 1;
-	} else {
-		out.u.done.retire = 0;
 	}
 	vigil_result_free(ctx.result);
 	if (p)

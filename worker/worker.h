@@ -23,11 +23,9 @@ struct vg_unpacker;
 #define VG_UNPACKD_PATH "/usr/local/libexec/vigil-unpackd"
 #endif
 
-/* Finding names of a worker that did not finish its job (doc/formats.md
- * lists every Limit.* name). A worker stopped at the object's deadline
- * reports the existing Limit.ScanTime. */
-#define VG_LIMIT_MEMORY "Limit.Memory"
-#define VG_LIMIT_CRASH "Limit.Crash"
+/* A worker that does not finish its job reports VG_F(MAX_WORKER_MEMORY),
+ * VG_F(CRASH), or VG_F(MAX_SCAN_MS) when stopped at the deadline
+ * (engine/finding_list.h). */
 
 /* Set in a worker process: scans there never go to another worker. */
 extern int vg_worker_process;

@@ -64,7 +64,8 @@ VIGIL_API const char *vigil_version_details(void);
 
 typedef enum vigil_error {
 	VIGIL_OK = 0,
-	VIGIL_ENOMEM = 1,     /* out of memory */
+	VIGIL_ENOMEM = 1,     /* out of memory (a scan that runs out ends
+	                       * with this error, never a CLEAN result) */
 	VIGIL_EINVAL = 2,     /* bad argument or option value */
 	VIGIL_EIO = 3,        /* a read or stat failed (errno kept) */
 	VIGIL_ENOENT = 4,     /* no such file */
@@ -130,17 +131,33 @@ VIGIL_API vigil_error vigil_engine_new(vigil_engine **out);
  */
 VIGIL_API void vigil_engine_free(vigil_engine *engine);
 
-/* Limits: every one is named here, with its default. */
+/*
+ * Limits: every one is named here, with its default. A limit that stops
+ * part of a scan makes the result INCOMPLETE, with a finding of stage
+ * "limit" named as vigil_limit_name says and the layer where it was
+ * hit; findings made before it are kept. Never CLEAN.
+ *
+ * 0 means "no limit" for every limit, as in clamd.conf, with three
+ * stated exceptions: VIGIL_LIMIT_CACHE_ENTRIES (0 turns the cache off:
+ * a cache without a bound would grow without one),
+ * VIGIL_LIMIT_RATIO_MIN_SIZE (a threshold, not a limit: 0 applies the
+ * ratio to members of every size) and VIGIL_LIMIT_MAX_DEPTH (0, like
+ * any value above 64, means 64: every layer takes stack, so nesting
+ * always has a bound).
+ */
 typedef enum vigil_limit {
-	/* Objects larger than this are not read (VIGIL_ETOOLARGE for a
-	 * top-level object; INCOMPLETE for an archive member). Default 2 GiB. */
+	/* Objects larger than this are not read: VIGIL_ETOOLARGE for a
+	 * top-level object; for a member, INCOMPLETE with
+	 * "Limit.MaxFileSize" (a member is held to both this and
+	 * VIGIL_LIMIT_MAX_MEMBER_SIZE). Default 2 GiB. */
 	VIGIL_LIMIT_MAX_FILESIZE = 0,
 	/* YARA time per scanned object, in milliseconds. Default 10000. */
 	VIGIL_LIMIT_YARA_TIMEOUT_MS = 1,
 	/* Entries in the verdict cache; 0 turns caching off. Default 262144
 	 * (a regular file takes two: its content and its identity). */
 	VIGIL_LIMIT_CACHE_ENTRIES = 2,
-	/* Nesting depth of layers (archive in archive). Default 16. */
+	/* Nesting depth of layers (archive in archive). Default 16; at
+	 * most 64 (0 and larger values mean 64). */
 	VIGIL_LIMIT_MAX_DEPTH = 3,
 	/* Bytes extracted per top-level object. Default 400 MB. */
 	VIGIL_LIMIT_MAX_EXTRACTED = 4,
@@ -150,16 +167,18 @@ typedef enum vigil_limit {
 	VIGIL_LIMIT_MAX_MEMBER_SIZE = 6,
 	/* Largest ratio of member size to compressed size. Default 100. */
 	VIGIL_LIMIT_MAX_RATIO = 7,
-	/* Members smaller than this are exempt from the ratio. Default 1 MB. */
+	/* Members smaller than this are exempt from the ratio; 0 exempts
+	 * none. Default 1 MB. */
 	VIGIL_LIMIT_RATIO_MIN_SIZE = 8,
 	/* Time per top-level object, in milliseconds. Default 120000. An
 	 * unpacking worker still busy at that time is killed (the finding
-	 * Limit.ScanTime). */
+	 * "Limit.ScanTime"). */
 	VIGIL_LIMIT_MAX_SCAN_MS = 9,
 	/* Address space an unpacking worker may add to what it holds after
 	 * start-up (libraries, ClamAV databases), in bytes; the kernel
 	 * enforces it (RLIMIT_AS). A worker that dies at it makes the layer
-	 * INCOMPLETE with Limit.Memory. 0 for none. Default 512 MiB. */
+	 * INCOMPLETE with "Limit.Memory"; one that crashes, with
+	 * "Limit.Crash". Default 512 MiB. */
 	VIGIL_LIMIT_MAX_WORKER_MEMORY = 10
 } vigil_limit;
 #define VIGIL_LIMIT_COUNT 11
@@ -174,6 +193,15 @@ VIGIL_API vigil_error vigil_engine_set_limit(vigil_engine *engine,
 /* Reads a limit; returns 0 for an unknown one. */
 VIGIL_API uint64_t vigil_engine_get_limit(const vigil_engine *engine,
                                           vigil_limit limit);
+
+/*
+ * The name of the finding a hit of this limit reports ("Limit.MaxDepth",
+ * "Limit.MaxFileSize", ...; static storage), or NULL for
+ * VIGIL_LIMIT_CACHE_ENTRIES and VIGIL_LIMIT_RATIO_MIN_SIZE, which no
+ * finding names (a hit of the ratio is "Limit.MaxRatio"), and for an
+ * unknown limit. libvigil(3) lists every Limit.* and Unpack.* name.
+ */
+VIGIL_API const char *vigil_limit_name(vigil_limit limit);
 
 /* Boolean options. */
 typedef enum vigil_option {
@@ -331,8 +359,18 @@ VIGIL_API vigil_error vigil_engine_cloud_stats(const vigil_engine *engine,
 
 /*
  * Loads signatures from a file, or from every signature file in a
- * directory (not recursive; files of unknown type in a directory are
- * skipped, a named file of unknown type is VIGIL_EFORMAT).
+ * directory and its subdirectories, down to 8 levels below it (rule
+ * collections sort their files into folders by family or platform; the
+ * bound keeps a mistaken path short). Names are taken in sorted order;
+ * hidden entries (".git") are left out, symbolic links to files are
+ * followed and links to directories are not (no loops). Files of unknown
+ * type in a directory are skipped; a named file of unknown type is
+ * VIGIL_EFORMAT.
+ *
+ * A source that yields no signature is an error (VIGIL_EDATABASE): a
+ * file that holds none (empty, only comments), and a directory with no
+ * signature file in reach. An empty rule set that loaded quietly would
+ * find nothing and call everything CLEAN.
  *
  * The type comes from the file name's extension:
  *   .hdb .hsb          MD5 / SHA-1 / SHA-256 hash signatures (ClamAV)
