@@ -31,13 +31,15 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "worker/proto.h"
 #include "worker/worker.h"
 
 /* /proc/self/status, opened before confinement: the fatal-signal
- * handler and the end of each job read the address space there. */
+ * handler reads the address space there (and so does setting the
+ * limit). */
 static int status_fd = -1;
 static int report_fd = -1;
 static uint64_t as_limit;   /* bytes; 0 for none */
@@ -68,11 +70,6 @@ static uint64_t vm_field(const char *field)
 		return kb * 1024;
 	}
 	return 0;
-}
-
-int vg_confine_near_limit(void)
-{
-	return as_limit && vm_field("VmPeak:") + NEAR_LIMIT >= as_limit;
 }
 
 /* ------------------------------------------------------------------ */
@@ -261,6 +258,7 @@ static const int allowed[] = {
 	SCMP_SYS(statx), SCMP_SYS(stat), SCMP_SYS(lstat), SCMP_SYS(fcntl),
 	SCMP_SYS(dup), SCMP_SYS(dup2), SCMP_SYS(dup3), SCMP_SYS(ftruncate),
 	SCMP_SYS(fsync), SCMP_SYS(fdatasync), SCMP_SYS(fchmod),
+	SCMP_SYS(chmod), SCMP_SYS(fchmodat),
 	SCMP_SYS(getdents64), SCMP_SYS(getcwd), SCMP_SYS(umask),
 	/* libclamav's temporary files and folders (Landlock keeps them in
 	 * the private folder) */
@@ -324,6 +322,10 @@ static int seccomp(char *why, size_t whylen)
 int vg_confine(const vg_msg_config *c, char *why, size_t whylen)
 {
 	status_fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	/* the time zone, read now: once Landlock hides /etc/localtime,
+	 * glibc would try to open it again at every localtime() (libarchive
+	 * and libclamav call it for every entry and temporary file) */
+	tzset();
 	if (drop_root(c->tmpdir, why, whylen) != 0)
 		return -1;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||

@@ -55,6 +55,17 @@ static void put_str(vg_msg_out *o, const char *s)
 	put(o, s, n);
 }
 
+/* Inline bytes: a length (0 when they come as a memfd) and the bytes. */
+static void put_data(vg_msg_out *o, const uint8_t *data, uint64_t size)
+{
+	if (!data || size > VG_MSG_INLINE_MAX) {
+		put_u32(o, 0);
+		return;
+	}
+	put_u32(o, (uint32_t)size);
+	put(o, data, (size_t)size);
+}
+
 int vg_msg_encode(const vg_msg *m, vg_msg_out *o)
 {
 	uint64_t score;
@@ -91,6 +102,7 @@ int vg_msg_encode(const vg_msg *m, vg_msg_out *o)
 		put_u64(o, j->ms_left);
 		put_str(o, j->name);
 		put_str(o, j->layer_path);
+		put_data(o, j->data, j->size);
 		break;
 	}
 	case VG_MSG_ACK:
@@ -106,6 +118,7 @@ int vg_msg_encode(const vg_msg *m, vg_msg_out *o)
 		put_u64(o, m->u.member.extracted);
 		put_u32(o, m->u.member.stop);
 		put_str(o, m->u.member.name);
+		put_data(o, m->u.member.data, m->u.member.size);
 		break;
 	case VG_MSG_FINDING: {
 		const vg_msg_finding *f = &m->u.finding;
@@ -190,6 +203,26 @@ static void get_str(reader *r, char *out, size_t cap)
 	r->off += len;
 }
 
+/* Inline bytes: none (NULL), or exactly size of them. A size of 0 is
+ * always inline (a memfd of nothing is pointless). */
+static const uint8_t *get_data(reader *r, uint64_t size)
+{
+	uint32_t len = get_u32(r);
+	const uint8_t *p;
+
+	if (r->bad)
+		return NULL;
+	if (len == 0)
+		return size == 0 ? r->p + r->off : NULL;
+	if (len != size || len > VG_MSG_INLINE_MAX ||
+	    !(p = vg_at(r->p, r->n, r->off, len))) {
+		r->bad = 1;
+		return NULL;
+	}
+	r->off += len;
+	return p;
+}
+
 static int flag(uint32_t v)
 {
 	return v <= 1;
@@ -230,6 +263,7 @@ static void decode_job(reader *r, vg_msg_job *j)
 	j->ms_left = get_u64(r);
 	get_str(r, j->name, sizeof j->name);
 	get_str(r, j->layer_path, sizeof j->layer_path);
+	j->data = get_data(r, j->size);
 	if (j->kind != VG_JOB_UNPACK && j->kind != VG_JOB_CLAMAV_PASS)
 		r->bad = 1;
 	if (!flag(j->stop) || j->type > 255 || j->depth > 1024)
@@ -280,6 +314,7 @@ int vg_msg_decode(const uint8_t *rec, size_t len, vg_msg *m)
 		m->u.member.extracted = get_u64(&r);
 		m->u.member.stop = get_u32(&r);
 		get_str(&r, m->u.member.name, sizeof m->u.member.name);
+		m->u.member.data = get_data(&r, m->u.member.size);
 		if (!flag(m->u.member.stop))
 			r.bad = 1;
 		break;

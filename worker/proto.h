@@ -27,6 +27,11 @@
 /* Longest string field: names and layer paths longer than this are cut
  * by the sender (the layer path of a finding keeps its tail). */
 #define VG_MSG_STR_MAX 4000
+/* Objects and members up to this size travel inside their JOB or
+ * MEMBER record instead of in a memfd: most members of a tree's
+ * archives are small, and a memfd costs ten system calls and a page
+ * each way. */
+#define VG_MSG_INLINE_MAX 65536
 /* Signature database paths in a CONFIG message. */
 #define VG_MSG_MAX_DBS 64
 #define VG_MSG_PATH_MAX 1024
@@ -35,7 +40,7 @@ typedef enum vg_msg_type {
 	/* caller -> worker */
 	VG_MSG_CONFIG = 1,   /* once, first: limits, options, databases */
 	VG_MSG_JOB = 2,      /* one layer to unpack; its bytes as a fd */
-	VG_MSG_ACK = 3,      /* a member was scanned: budget, stop */
+	VG_MSG_ACK = 3,      /* a member was scanned: what it added, stop */
 	/* worker -> caller */
 	VG_MSG_READY = 16,   /* the worker is confined and waits for jobs */
 	VG_MSG_MEMBER = 17,  /* a member; its bytes as a sealed memfd */
@@ -78,6 +83,9 @@ typedef struct vg_msg_job {
 	uint64_t ms_left;           /* until the object's deadline; 0: none */
 	char name[VG_MSG_STR_MAX + 1];
 	char layer_path[VG_MSG_STR_MAX + 1];
+	/* the bytes when they travel in the record (size of them), else
+	 * NULL and a memfd comes beside; points into the record */
+	const uint8_t *data;
 } vg_msg_job;
 
 typedef struct vg_msg_ack {
@@ -92,6 +100,7 @@ typedef struct vg_msg_member {
 	uint64_t members, extracted;
 	uint32_t stop;
 	char name[VG_MSG_STR_MAX + 1];
+	const uint8_t *data;        /* as in vg_msg_job */
 } vg_msg_member;
 
 typedef struct vg_msg_finding {

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -162,17 +163,50 @@ static void merge_budget(vg_ctx *ctx, uint64_t members, uint64_t extracted,
 		ctx->stop = 1;
 }
 
-/* A member: a sealed memfd of exactly the size announced, scanned as a
+/* 1 when the next record waiting on the socket is a DONE. */
+static int done_queued(int sock)
+{
+	uint8_t head[4];
+	uint32_t type;
+
+	if (recv(sock, head, sizeof head, MSG_PEEK | MSG_DONTWAIT) !=
+	    (ssize_t)sizeof head)
+		return 0;
+	type = (uint32_t)head[0] | (uint32_t)head[1] << 8 |
+	       (uint32_t)head[2] << 16 | (uint32_t)head[3] << 24;
+	return type == VG_MSG_DONE;
+}
+
+static uint64_t delta(uint64_t after, uint64_t before, uint64_t self)
+{
+	return after - before > self ? after - before - self : 0;
+}
+
+/* A member: inline, or a sealed memfd of exactly the size announced, scanned as a
  * child layer through the sink; then the worker learns the budget. */
 static int on_member(job *j, int fd, vigil_error *err)
 {
 	const vg_msg_member *m = &j->msg->u.member;
 	vg_ctx *ctx = j->ctx;
+	vg_budget before;
 	struct stat st;
 	void *p = NULL;
 	int seals;
 	vg_msg ack = { .type = VG_MSG_ACK };
 
+	if (m->data) {
+		/* small: the bytes came in the record, which stays put while
+		 * the member is scanned (a nested job has its own buffer) */
+		if (fd >= 0) {
+			close(fd);
+			return broke(j, "member both inline and as a memfd");
+		}
+		merge_budget(ctx, m->members, m->extracted, m->stop);
+		before = ctx->budget;
+		vg_member_scan(ctx, j->layer, m->name, m->data, (size_t)m->size,
+		               err);
+		goto ack;
+	}
 	if (fd < 0)
 		return broke(j, "member without its bytes");
 	seals = fcntl(fd, F_GET_SEALS);
@@ -183,8 +217,9 @@ static int on_member(job *j, int fd, vigil_error *err)
 		return broke(j, "member not a sealed memfd of its size");
 	}
 	merge_budget(ctx, m->members, m->extracted, m->stop);
+	before = ctx->budget;
 	if (m->size && (p = mmap(NULL, (size_t)m->size, PROT_READ,
-	                         MAP_PRIVATE, fd, 0)) == MAP_FAILED) {
+	                         MAP_PRIVATE | MAP_POPULATE, fd, 0)) == MAP_FAILED) {
 		close(fd);
 		*err = VIGIL_ENOMEM;
 		return 0;
@@ -194,13 +229,20 @@ static int on_member(job *j, int fd, vigil_error *err)
 	               (size_t)m->size, err);
 	if (p)
 		munmap(p, (size_t)m->size);
+ack:
 	if (*err)
 		return 0;
 	ack.u.ack.stop = ctx->stop ||
 	                 (ctx->budget.deadline_us &&
 	                  vg_now_us() >= ctx->budget.deadline_us);
-	ack.u.ack.members = ctx->budget.members;
-	ack.u.ack.extracted = ctx->budget.extracted;
+	/* what the member brought beyond itself (nested members), which
+	 * the worker cannot see; it counted the member itself */
+	ack.u.ack.members = delta(ctx->budget.members, before.members, 1);
+	ack.u.ack.extracted = delta(ctx->budget.extracted, before.extracted,
+	                            m->size);
+	/* the job is over already: the worker would drop the ACK */
+	if (done_queued(j->w->sock))
+		return 0;
 	/* a worker that does not read its socket is broken, not waited for */
 	if (vg_msg_send(j->w->sock, &ack, -1, 1) != 0)
 		return broke(j, "worker does not read its socket");
@@ -357,7 +399,7 @@ static vigil_error run(vg_ctx *ctx, const vg_layer *layer, uint32_t kind,
 	if (ctx->stop || vg_ctx_timed_out(ctx, layer))
 		return VIGIL_OK;
 	j.buf = malloc(VG_MSG_MAX);
-	j.msg = calloc(1, sizeof *j.msg);
+	j.msg = malloc(sizeof *j.msg);
 	if (!j.buf || !j.msg) {
 		err = VIGIL_ENOMEM;
 		goto out;
@@ -369,13 +411,17 @@ static vigil_error run(vg_ctx *ctx, const vg_layer *layer, uint32_t kind,
 		err = vg_ctx_fail(ctx, VIGIL_EWORKER);
 		goto out;
 	}
-	if ((fd = object_fd(layer)) < 0) {
+	j.msg->type = VG_MSG_JOB;
+	jm = &j.msg->u.job;
+	fd = -1;
+	jm->data = NULL;
+	if (layer->size <= VG_MSG_INLINE_MAX)
+		jm->data = layer->data;
+	else if ((fd = object_fd(layer)) < 0) {
 		vg_pool_put(pool, j.w);
 		err = VIGIL_ENOMEM;
 		goto out;
 	}
-	j.msg->type = VG_MSG_JOB;
-	jm = &j.msg->u.job;
 	jm->kind = kind;
 	jm->arg = arg;
 	jm->type = (uint32_t)layer->type;
@@ -393,12 +439,14 @@ static vigil_error run(vg_ctx *ctx, const vg_layer *layer, uint32_t kind,
 	snprintf(jm->name, sizeof jm->name, "%s", layer->name ? layer->name : "");
 	snprintf(jm->layer_path, sizeof jm->layer_path, "%s", layer->layer_path);
 	if (vg_msg_send(j.w->sock, j.msg, fd, 1) != 0) {
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 		broke(&j, "worker does not read its socket");
 		err = lost(&j, 0);
 		goto out;
 	}
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	err = converse(&j);
 	if (j.w)
 		vg_pool_put(pool, j.w);

@@ -12,6 +12,7 @@
 #include <clamav.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +78,20 @@ static int write_all(int fd, const uint8_t *p, size_t n)
 	return 0;
 }
 
+/*
+ * Members in flight: the worker sends up to ACK_WINDOW members before it
+ * waits for the caller's answer to the oldest, so the two processes
+ * work side by side instead of taking turns (a round trip per member
+ * cost more system time than the member's bytes). The caller still
+ * checks every member against the limits; the worker learns of a stop
+ * or of the budget spent below it a few members late, and the caller
+ * drops members that come after a stop.
+ */
+#define ACK_WINDOW 32
+static unsigned unacked;
+
+static vigil_error wait_ack(vg_ctx *ctx);
+
 /* vg_scan_child in the worker: the member goes back to the caller as a
  * sealed memfd, and the caller's budget and stop flag come back. */
 static vigil_error ship_member(vg_ctx *ctx, const vg_layer *parent,
@@ -84,20 +99,11 @@ static vigil_error ship_member(vg_ctx *ctx, const vg_layer *parent,
                                size_t size)
 {
 	vg_msg_member *m = &out.u.member;
-	int fd, r;
+	int fd;
 
 	(void)parent;
 	if (vg_worker_test_hook)
 		vg_worker_test_hook(name ? name : "");
-	fd = memfd_create("vigil-member", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (fd < 0)
-		return VIGIL_ENOMEM;
-	if (write_all(fd, data, size) != 0 ||
-	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
-	          F_SEAL_WRITE | F_SEAL_SEAL) != 0) {
-		close(fd);
-		return VIGIL_ENOMEM;
-	}
 	out.type = VG_MSG_MEMBER;
 	m->size = size;
 	/* the sink counted this member already; the caller's sink counts
@@ -107,18 +113,62 @@ static vigil_error ship_member(vg_ctx *ctx, const vg_layer *parent,
 	               ctx->budget.extracted - size : 0;
 	m->stop = (uint32_t)(ctx->stop != 0);
 	snprintf(m->name, sizeof m->name, "%s", name ? name : "");
+	m->data = NULL;
+	if (size <= VG_MSG_INLINE_MAX) {
+		m->data = data ? data : (const uint8_t *)"";
+		send_or_die(&out, -1);
+		unacked++;
+		return wait_ack(ctx);
+	}
+	fd = memfd_create("vigil-member", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return VIGIL_ENOMEM;
+	if (write_all(fd, data, size) != 0 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+	          F_SEAL_WRITE | F_SEAL_SEAL) != 0) {
+		close(fd);
+		return VIGIL_ENOMEM;
+	}
 	send_or_die(&out, fd);
 	close(fd);
+	unacked++;
+	return wait_ack(ctx);
+}
+
+/* The caller scanned the member: its budget and stop flag. */
+static void read_ack(vg_ctx *ctx)
+{
+	int fd, r;
+
 	r = vg_msg_recv(sock, rbuf, &in, &fd);
 	if (fd >= 0)
 		close(fd);
 	if (r != 1 || in.type != VG_MSG_ACK)
 		hang_up();
-	ctx->budget.members = in.u.ack.members;
-	ctx->budget.extracted = in.u.ack.extracted;
+	unacked--;
+	/* what the caller found below the member (nested containers)
+	 * counts here too; the member itself this side counted already */
+	ctx->budget.members += in.u.ack.members;
+	ctx->budget.extracted += in.u.ack.extracted;
 	if (in.u.ack.stop)
 		ctx->stop = 1;
+}
+
+/* Reads the ACKs that are there; with a full window, waits for one. */
+static vigil_error wait_ack(vg_ctx *ctx)
+{
+	struct pollfd pfd = { .fd = sock, .events = POLLIN };
+
+	while (unacked && (unacked >= ACK_WINDOW || poll(&pfd, 1, 0) == 1))
+		read_ack(ctx);
 	return VIGIL_OK;
+}
+
+/* At DONE: the ACKs still to come are read (and dropped) before the
+ * next job; the caller skips them when it sees DONE already queued. */
+static void forget_acks(void)
+{
+	unacked = 0;
 }
 
 /* libclamav as the caller configured it, with its temporary files in
@@ -211,17 +261,28 @@ static void serve_job(vigil_scanner *s, const vg_msg_job *jm, int fd)
 		.stop = (int)j.stop,
 		.budget = { .members = j.members, .extracted = j.extracted },
 	};
+	static uint8_t small[VG_MSG_INLINE_MAX];
 	struct stat st;
 	void *p = NULL;
 	vigil_error err;
 
-	if (fstat(fd, &st) != 0 || (uint64_t)st.st_size != j.size)
-		hang_up();
-	if (j.size && (p = mmap(NULL, (size_t)j.size, PROT_READ, MAP_PRIVATE,
-	                        fd, 0)) == MAP_FAILED)
-		hang_up();
-	close(fd);
-	layer.data = p ? p : (const uint8_t *)"";
+	if (j.data) {
+		/* the record is overwritten by the next message: copy */
+		if (fd >= 0)
+			hang_up();
+		memcpy(small, j.data, (size_t)j.size);
+		layer.data = small;
+	} else {
+		if (fd < 0 || fstat(fd, &st) != 0 ||
+		    (uint64_t)st.st_size != j.size)
+			hang_up();
+		if (j.size && (p = mmap(NULL, (size_t)j.size, PROT_READ,
+		                        MAP_PRIVATE | MAP_POPULATE, fd, 0)) ==
+		    MAP_FAILED)
+			hang_up();
+		close(fd);
+		layer.data = p ? p : (const uint8_t *)"";
+	}
 	above.size = j.smallest;
 	above.parent = &top;
 	if (j.depth)
@@ -235,14 +296,15 @@ static void serve_job(vigil_scanner *s, const vg_msg_job *jm, int fd)
 	if (j.kind == VG_JOB_UNPACK)
 		layer.unpacker = vg_unpacker_at(j.arg);
 	err = run_job(&ctx, &layer, &j);
+	forget_acks();
 	if (err == VIGIL_OK)
 		err = ctx.err;
-	/* out of memory here is the worker's limit, not vigil's failure:
+	/* out of memory here is the worker's limit, not vigil's failure
+	 * (vg_worker_alloc_failed: the allocator wrappers of unpackd.c):
 	 * the layer is INCOMPLETE, the object goes on (vg_ctx_fail's stop
 	 * was about this job only) */
 	out.u.done.retire = 0;
-	if (err == VIGIL_ENOMEM || vg_worker_alloc_failed ||
-	    vg_confine_near_limit()) {
+	if (err == VIGIL_ENOMEM || vg_worker_alloc_failed) {
 		ctx.err = VIGIL_OK;
 		ctx.stop = (int)j.stop;
 		err = vg_limit_hit(&ctx, &layer, VG_F(MAX_WORKER_MEMORY),
@@ -292,7 +354,10 @@ int vg_worker_main(void)
 	send_or_die(&out, -1);
 	for (;;) {
 		r = vg_msg_recv(sock, rbuf, &in, &fd);
-		if (r != 1 || in.type != VG_MSG_JOB || fd < 0)
+		/* ACKs of the last job's last members, sent after its DONE */
+		if (r == 1 && in.type == VG_MSG_ACK && fd < 0)
+			continue;
+		if (r != 1 || in.type != VG_MSG_JOB)
 			hang_up();
 		serve_job(&s, &in.u.job, fd);
 	}

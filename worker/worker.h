@@ -100,8 +100,5 @@ void vg_confine_signals(int sock);
 /* Tells the caller the worker is about to die, and why (a
  * vg_dying_kind); sig 0 for a sanitizer's report. Async-signal-safe. */
 void vg_confine_dying(unsigned kind, int sig);
-/* 1 when the worker's peak address space came within reach of its
- * limit: a failed allocation is the likely end of whatever failed. */
-int vg_confine_near_limit(void);
 
 #endif /* VIGIL_WORKER_H */
