@@ -21,6 +21,7 @@
 struct vg_cache;
 struct vg_ctx;
 struct vg_pool;
+struct vg_job_buf;
 struct vg_unpacker;
 
 /* ------------------------------------------------------------------ */
@@ -202,6 +203,9 @@ struct vigil_scanner {
 	size_t bufcap;
 	uid_t owner_uid;     /* last owner looked up, and its name */
 	char owner[64];
+	/* Buffers of the jobs sent to unpacking workers, one per level of
+	 * nesting in progress, kept for the next (worker/remote.c). */
+	struct vg_job_buf *job_bufs;
 	char errmsg[VG_ERRMSG_MAX];
 };
 

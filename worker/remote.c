@@ -27,6 +27,42 @@
 #include "worker/proto.h"
 #include "worker/worker.h"
 
+/* A job's buffers: a received record and its decoded message (about
+ * 160 KiB together, too much to allocate for every small gzip). */
+struct vg_job_buf {
+	uint8_t buf[VG_MSG_MAX];
+	vg_msg msg;
+	struct vg_job_buf *next;
+};
+
+static struct vg_job_buf *job_buf_get(vigil_scanner *s)
+{
+	struct vg_job_buf *b = s->job_bufs;
+
+	if (b) {
+		s->job_bufs = b->next;
+		return b;
+	}
+	return malloc(sizeof *b);
+}
+
+static void job_buf_put(vigil_scanner *s, struct vg_job_buf *b)
+{
+	if (b) {
+		b->next = s->job_bufs;
+		s->job_bufs = b;
+	}
+}
+
+void vg_job_bufs_free(vigil_scanner *s)
+{
+	while (s->job_bufs) {
+		struct vg_job_buf *b = s->job_bufs;
+		s->job_bufs = b->next;
+		free(b);
+	}
+}
+
 typedef struct job {
 	vg_ctx *ctx;
 	const vg_layer *layer;
@@ -391,6 +427,7 @@ static vigil_error run(vg_ctx *ctx, const vg_layer *layer, uint32_t kind,
 {
 	vg_pool *pool = ctx->engine->pool;
 	job j = { .ctx = ctx, .layer = layer };
+	struct vg_job_buf *jb = NULL;
 	vg_msg_job *jm;
 	vigil_error err;
 	char why[512];
@@ -398,12 +435,12 @@ static vigil_error run(vg_ctx *ctx, const vg_layer *layer, uint32_t kind,
 
 	if (ctx->stop || vg_ctx_timed_out(ctx, layer))
 		return VIGIL_OK;
-	j.buf = malloc(VG_MSG_MAX);
-	j.msg = malloc(sizeof *j.msg);
-	if (!j.buf || !j.msg) {
+	if (!(jb = job_buf_get(ctx->scanner))) {
 		err = VIGIL_ENOMEM;
 		goto out;
 	}
+	j.buf = jb->buf;
+	j.msg = &jb->msg;
 	/* no worker, no unpacking: an error, never a silent in-process
 	 * fallback (why goes nowhere yet: the scan's error names the
 	 * file and the error code) */
@@ -451,8 +488,7 @@ static vigil_error run(vg_ctx *ctx, const vg_layer *layer, uint32_t kind,
 	if (j.w)
 		vg_pool_put(pool, j.w);
 out:
-	free(j.buf);
-	free(j.msg);
+	job_buf_put(ctx->scanner, jb);
 	return err ? vg_ctx_fail(ctx, err) : VIGIL_OK;
 }
 

@@ -61,6 +61,9 @@ void vg_pool_put(vg_pool *p, vg_worker *w);
  * returns its wait status; frees w. */
 int vg_worker_end(vg_worker *w);
 
+/* Frees the scanner's job buffers (vigil_scanner_free). */
+void vg_job_bufs_free(vigil_scanner *s);
+
 /* Runs an unpacker's extract on a layer in a worker. */
 vigil_error vg_remote_unpack(vg_ctx *ctx, const vg_layer *layer,
                              const struct vg_unpacker *u);
