@@ -53,8 +53,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	}
 	/* a record that decodes is the canonical form of its message */
-	if (vg_msg_encode(&m, &out) != 0 || out.len != size ||
-	    memcmp(out.buf, data, size) != 0)
+	if (vg_msg_encode(&m, &out) != 0 || out.len + out.tail_len != size ||
+	    memcmp(out.buf, data, out.len) != 0 ||
+	    (out.tail_len && memcmp(out.tail, data + out.len, out.tail_len)))
 		abort();
 	return 0;
 }

@@ -63,7 +63,10 @@ static void put_data(vg_msg_out *o, const uint8_t *data, uint64_t size)
 		return;
 	}
 	put_u32(o, (uint32_t)size);
-	put(o, data, (size_t)size);
+	if (!vg_fits(sizeof o->buf, o->len, (size_t)size))
+		o->overflow = 1;
+	o->tail = data;
+	o->tail_len = (size_t)size;
 }
 
 int vg_msg_encode(const vg_msg *m, vg_msg_out *o)
@@ -71,6 +74,8 @@ int vg_msg_encode(const vg_msg *m, vg_msg_out *o)
 	uint64_t score;
 
 	o->len = 0;
+	o->tail = NULL;
+	o->tail_len = 0;
 	o->overflow = 0;
 	put_u32(o, m->type);
 	switch (m->type) {
@@ -356,16 +361,18 @@ int vg_msg_send(int sock, const vg_msg *m, int fd, int nonblock)
 		struct cmsghdr h;
 		char buf[CMSG_SPACE(sizeof(int))];
 	} ctl;
-	struct iovec iov;
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct iovec iov[2];
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
 	ssize_t n;
 
 	if (vg_msg_encode(m, &out) != 0) {
 		errno = EMSGSIZE;
 		return -1;
 	}
-	iov.iov_base = out.buf;
-	iov.iov_len = out.len;
+	iov[0].iov_base = out.buf;
+	iov[0].iov_len = out.len;
+	iov[1].iov_base = (void *)out.tail;
+	iov[1].iov_len = out.tail_len;
 	if (fd >= 0) {
 		memset(&ctl, 0, sizeof ctl);
 		mh.msg_control = ctl.buf;
@@ -378,7 +385,7 @@ int vg_msg_send(int sock, const vg_msg *m, int fd, int nonblock)
 	do
 		n = sendmsg(sock, &mh, MSG_NOSIGNAL | (nonblock ? MSG_DONTWAIT : 0));
 	while (n < 0 && errno == EINTR);
-	return n == (ssize_t)out.len ? 0 : -1;
+	return n == (ssize_t)(out.len + out.tail_len) ? 0 : -1;
 }
 
 /* Closes every descriptor a control message carried. */

@@ -139,11 +139,15 @@ typedef struct vg_msg {
 	} u;
 } vg_msg;
 
-/* A record being written; overflow is set (and nothing more written)
- * when a field does not fit. */
+/* A record being written: buf, then tail (a JOB's or MEMBER's inline
+ * bytes, the last field, sent from where they are rather than copied).
+ * overflow is set (and nothing more written) when a field does not
+ * fit. */
 typedef struct vg_msg_out {
 	uint8_t buf[VG_MSG_MAX];
 	size_t len;
+	const uint8_t *tail;
+	size_t tail_len;
 	int overflow;
 } vg_msg_out;
 

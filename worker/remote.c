@@ -71,6 +71,8 @@ typedef struct job {
 	vg_msg *msg;
 	int dying;               /* the worker said why it dies */
 	vg_msg_dying why;
+	int done;                /* DONE read early (see take_done) */
+	vg_msg_done done_msg;
 	char broke[160];         /* how it broke the protocol */
 } job;
 
@@ -218,6 +220,42 @@ static uint64_t delta(uint64_t after, uint64_t before, uint64_t self)
 	return after - before > self ? after - before - self : 0;
 }
 
+/*
+ * The worker's DONE, when it already follows the member being handled:
+ * the job is over on its side, so the worker goes back to the pool
+ * before the member is scanned, and a container nested in the member
+ * (gzip in gzip, a .tar.gz) gets the same worker instead of a new one.
+ * 1 when taken; -1 on a malformed record.
+ */
+static int take_done(job *j)
+{
+	uint8_t rec[64];
+	struct iovec iov = { .iov_base = rec, .iov_len = sizeof rec };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	vg_msg *m;
+	ssize_t n;
+
+	if (!done_queued(j->w->sock))
+		return 0;
+	n = recvmsg(j->w->sock, &mh, MSG_DONTWAIT);
+	if (n <= 0 || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+	    !(m = malloc(sizeof *m)))
+		return -1;
+	if (vg_msg_decode(rec, (size_t)n, m) != 0 || m->type != VG_MSG_DONE) {
+		free(m);
+		return -1;
+	}
+	j->done_msg = m->u.done;
+	j->done = 1;
+	free(m);
+	if (j->done_msg.retire)
+		vg_worker_end(j->w);
+	else
+		vg_pool_put(j->ctx->engine->pool, j->w);
+	j->w = NULL;
+	return 1;
+}
+
 /* A member: inline, or a sealed memfd of exactly the size announced, scanned as a
  * child layer through the sink; then the worker learns the budget. */
 static int on_member(job *j, int fd, vigil_error *err)
@@ -237,6 +275,8 @@ static int on_member(job *j, int fd, vigil_error *err)
 			close(fd);
 			return broke(j, "member both inline and as a memfd");
 		}
+		if (take_done(j) < 0)
+			return broke(j, "malformed message");
 		merge_budget(ctx, m->members, m->extracted, m->stop);
 		before = ctx->budget;
 		vg_member_scan(ctx, j->layer, m->name, m->data, (size_t)m->size,
@@ -252,6 +292,10 @@ static int on_member(job *j, int fd, vigil_error *err)
 		close(fd);
 		return broke(j, "member not a sealed memfd of its size");
 	}
+	if (take_done(j) < 0) {
+		close(fd);
+		return broke(j, "malformed message");
+	}
 	merge_budget(ctx, m->members, m->extracted, m->stop);
 	before = ctx->budget;
 	if (m->size && (p = mmap(NULL, (size_t)m->size, PROT_READ,
@@ -266,7 +310,7 @@ static int on_member(job *j, int fd, vigil_error *err)
 	if (p)
 		munmap(p, (size_t)m->size);
 ack:
-	if (*err)
+	if (*err || j->done)
 		return 0;
 	ack.u.ack.stop = ctx->stop ||
 	                 (ctx->budget.deadline_us &&
@@ -388,6 +432,14 @@ static vigil_error converse(job *j)
 		case VG_MSG_MEMBER:
 			r = on_member(j, fd, &err);
 			fd = -1;
+			if (r == 0 && j->done) {
+				/* the worker went back at take_done; the DONE's
+				 * budget counts after the member's own */
+				merge_budget(j->ctx, j->done_msg.members,
+				             j->done_msg.extracted,
+				             j->done_msg.stop);
+				return err ? err : (vigil_error)j->done_msg.err;
+			}
 			break;
 		case VG_MSG_DYING:
 			j->dying = 1;

@@ -30,8 +30,10 @@ void (*vg_worker_test_hook)(const char *name);
 volatile int vg_worker_alloc_failed;
 
 static int sock = VG_WORKER_FD;
-static uint8_t rbuf[VG_MSG_MAX];
-static vg_msg in, out;
+/* rbuf holds the job's record (and its inline bytes) for the whole
+ * job; ACKs are read into abuf and ack */
+static uint8_t rbuf[VG_MSG_MAX], abuf[VG_MSG_MAX];
+static vg_msg in, out, ack;
 
 /* The caller is gone or talks nonsense: nothing left to do. */
 static void __attribute__((noreturn)) hang_up(void)
@@ -140,17 +142,17 @@ static void read_ack(vg_ctx *ctx)
 {
 	int fd, r;
 
-	r = vg_msg_recv(sock, rbuf, &in, &fd);
+	r = vg_msg_recv(sock, abuf, &ack, &fd);
 	if (fd >= 0)
 		close(fd);
-	if (r != 1 || in.type != VG_MSG_ACK)
+	if (r != 1 || ack.type != VG_MSG_ACK)
 		hang_up();
 	unacked--;
 	/* what the caller found below the member (nested containers)
 	 * counts here too; the member itself this side counted already */
-	ctx->budget.members += in.u.ack.members;
-	ctx->budget.extracted += in.u.ack.extracted;
-	if (in.u.ack.stop)
+	ctx->budget.members += ack.u.ack.members;
+	ctx->budget.extracted += ack.u.ack.extracted;
+	if (ack.u.ack.stop)
 		ctx->stop = 1;
 }
 
@@ -261,17 +263,15 @@ static void serve_job(vigil_scanner *s, const vg_msg_job *jm, int fd)
 		.stop = (int)j.stop,
 		.budget = { .members = j.members, .extracted = j.extracted },
 	};
-	static uint8_t small[VG_MSG_INLINE_MAX];
 	struct stat st;
 	void *p = NULL;
 	vigil_error err;
 
 	if (j.data) {
-		/* the record is overwritten by the next message: copy */
+		/* in rbuf, which stays put until the next job */
 		if (fd >= 0)
 			hang_up();
-		memcpy(small, j.data, (size_t)j.size);
-		layer.data = small;
+		layer.data = j.data;
 	} else {
 		if (fd < 0 || fstat(fd, &st) != 0 ||
 		    (uint64_t)st.st_size != j.size)
