@@ -9,3 +9,10 @@ EXTRA_DIST += bench/run.sh bench/make_corpus.sh bench/make_hashlist.sh \
 	bench/compare_matches.py doc/benchmarks.md
 EXTRA_DIST += bench/archive_bench.sh
 EXTRA_DIST += bench/isolation_bench.sh
+
+# the million-entry hash list's load time and look-up speed (its CPU
+# budget, once an assertion of tests/check_hashdb)
+noinst_PROGRAMS += bench/hashdb_bench
+bench_hashdb_bench_SOURCES = bench/hashdb_bench.c
+bench_hashdb_bench_LDFLAGS = -static
+bench_hashdb_bench_LDADD = libvigil.la $(libvigil_la_LIBADD)

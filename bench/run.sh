@@ -104,7 +104,15 @@ while IFS= read -r line; do
 	[ "$smoke" = 1 ] && [ $((n % 8)) -ne 1 ] && continue
 	rules+=("$rules_dir/$line")
 done <"$rules_list"
-printf '%s\n' "${rules[@]}" >"$tmp/rules.list"
+# files whose rules are all commented out: vigil refuses a named source
+# that yields no signature, and yara has nothing to run from them
+printf '%s\n' "${rules[@]}" | /usr/bin/python3 -c '
+import re, sys
+for p in sys.stdin.read().splitlines():
+    t = re.sub(r"/\*.*?\*/|//[^\n]*", "", open(p, encoding="latin-1").read(), flags=re.S)
+    if re.search(r"(?m)^\s*((private|global)\s+)*rule\s", t):
+        print(p)' >"$tmp/rules.list"
+mapfile -t rules <"$tmp/rules.list"
 yara_rules=() vigil_rules=()
 for r in "${rules[@]}"; do
 	ns=$(basename "$r")

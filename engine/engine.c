@@ -196,18 +196,21 @@ static vigil_error file_failed(vigil_engine *e, const char *path,
 	return VIGIL_OK;
 }
 
+/*
+ * Loads one signature file. strict: the file was named, so an unknown
+ * type is an error, and so is a file that loads but holds no signature
+ * (an empty rule set that loads quietly scans everything CLEAN). In a
+ * folder, a file of nothing but comments is left be (published
+ * collections ship rules commented out); the folder as a whole must
+ * yield something (vigil_engine_load). A stage with no count, the ML
+ * model, is judged by its own loader.
+ */
 static vigil_error load_file(vigil_engine *e, const char *path, int strict)
 {
 	const vg_stage *st = stage_for(path);
 	uint64_t before;
 	vigil_error err;
 
-	/*
-	 * A file that loads but holds no signature is an error, wherever
-	 * it was named or found: an empty rule set that loads quietly
-	 * scans everything CLEAN. (A stage with no count, the ML model, is
-	 * judged by its own loader.)
-	 */
 	if (!st) {
 		if (!strict)
 			return VIGIL_OK;
@@ -216,7 +219,8 @@ static vigil_error load_file(vigil_engine *e, const char *path, int strict)
 	} else {
 		before = st->count ? st->count(e) : 0;
 		err = st->load(e, path);
-		if (err == VIGIL_OK && st->count && st->count(e) <= before)
+		if (err == VIGIL_OK && strict && st->count &&
+		    st->count(e) <= before)
 			err = vg_engine_fail(e, VIGIL_EDATABASE,
 			                     "%s: no signatures in this file", path);
 	}
@@ -292,7 +296,7 @@ static vigil_error load_dir(vigil_engine *e, const char *path, int depth,
 		struct stat st, lst;
 		if (!err && stat(names[i], &st) == 0) {
 			if (S_ISREG(st.st_mode) && stage_for(names[i])) {
-				err = load_file(e, names[i], 1);
+				err = load_file(e, names[i], 0);
 				(*found)++;
 			} else if (S_ISDIR(st.st_mode) && depth < VG_LOAD_DEPTH &&
 			           lstat(names[i], &lst) == 0 &&
@@ -316,6 +320,7 @@ vigil_error vigil_engine_load_as(vigil_engine *e, const char *path,
 {
 	struct stat st;
 	size_t found = 0;
+	uint64_t before;
 	vigil_error err;
 
 	if (!engine_ok(e) || !path)
@@ -334,13 +339,22 @@ vigil_error vigil_engine_load_as(vigil_engine *e, const char *path,
 		return file_failed(e, path, err);
 	}
 	e->load_verdict = default_verdict;
-	if (!S_ISDIR(st.st_mode)) {
+	before = vigil_engine_signature_count(e);
+	if (!S_ISDIR(st.st_mode))
 		err = load_file(e, path, 1);
-	} else if ((err = load_dir(e, path, 0, &found)) == VIGIL_OK && !found) {
+	else
+		err = load_dir(e, path, 0, &found);
+	if (err != VIGIL_OK || !S_ISDIR(st.st_mode)) {
+		/* the file's error, or the folder's first */
+	} else if (!found) {
 		/* a folder that yields nothing is as wrong as an empty file */
 		err = vg_engine_fail(e, VIGIL_EDATABASE,
 		                     "%s: no signature files in this folder or "
 		                     "its subfolders", path);
+	} else if (vigil_engine_signature_count(e) <= before) {
+		err = vg_engine_fail(e, VIGIL_EDATABASE,
+		                     "%s: no signatures in the files of this "
+		                     "folder or its subfolders", path);
 	}
 	e->load_verdict = VIGIL_MALICIOUS;
 	return err;

@@ -5,7 +5,7 @@
 # a seed corpus in fuzz/<unit>_fuzzer_corpus/. Add one with the same
 # ten lines as below. Targets link the static library so they can reach
 # internals.
-EXTRA_DIST += fuzz/replay_main.c fuzz/lsan.supp
+EXTRA_DIST += fuzz/replay_main.c fuzz/lsan.supp fuzz/hostile_inputs.sh
 
 EXTRA_PROGRAMS += fuzz/filetype_fuzzer
 FUZZERS += fuzz/filetype_fuzzer$(EXEEXT)

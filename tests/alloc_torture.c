@@ -18,10 +18,10 @@
  *
  * Usage: alloc_torture [-v] [-s STRIDE] [-f FILE]...  With no -f, the
  * inputs above; -v prints the outcome of every run. STRIDE defaults to $VIGIL_TORTURE_STRIDE, else to the one that
- * keeps each input at about VIGIL_TORTURE_RUNS (default 60) failing
- * runs: bounded time (46 inputs, about 1,900 scans), and every
+ * keeps each input at about VIGIL_TORTURE_RUNS (default 64) failing
+ * runs: bounded time (47 inputs, about 2,000 scans), and every
  * allocation of the archives built here and of most clamav-testfiles
- * still fails in turn (they make fewer than 60); the few large ones
+ * still fails in turn (they make at most 64); the few large ones
  * (InstallShield, OLE2, CHM) are sampled evenly.
  */
 #include "config.h"
@@ -223,7 +223,9 @@ static void torture(vigil_scanner *s, const input *in, long stride_opt,
 		failures++;
 		return;
 	}
-	stride = stride_opt > 0 ? stride_opt : total / runs + 1;
+	stride = stride_opt > 0 ? stride_opt : (total + runs - 1) / runs;
+	if (stride < 1)
+		stride = 1;
 	for (long n = 1; n <= total; n += stride) {
 		err = scan(s, in, n, &v, &hit);
 		tried++;
@@ -254,7 +256,7 @@ int main(int argc, char **argv)
 	const char *env = getenv("VIGIL_TORTURE_STRIDE");
 	const char *runs_env = getenv("VIGIL_TORTURE_RUNS");
 	long stride = env ? atol(env) : 0;
-	long runs = runs_env ? atol(runs_env) : 60;
+	long runs = runs_env ? atol(runs_env) : 64;
 	char rules[] = "alloc-torture-XXXXXX.yar";
 	vigil_engine *e, *small;
 	vigil_scanner *s, *s_small;

@@ -1,8 +1,8 @@
 /*
  * check_hashdb.c - hash sets and allowlists: the .hdb/.hsb/.fp/.sfp
  * formats, bad-line errors, sizes and "*", allowlist precedence, the
- * digests hook, and a million entries against the time and memory
- * budget.
+ * digests hook, and a million entries against the memory budget
+ * (their speed: bench/hashdb_bench.c).
  */
 #include "config.h"
 
@@ -638,10 +638,8 @@ START_TEST(test_million_entries)
 	if (!UNDER_SANITIZER) {
 		/* the sanitizer's allocator and speed make both moot there */
 		ck_assert_uint_lt(heap1 - heap0, (size_t)64 * BIG_N);
-		/* CPU time: wall time on a shared CI machine says more
-		 * about the neighbours than about this code */
-		ck_assert_msg(cpu < 1.0, "load+freeze took %.3f s CPU", cpu);
 	}
+	/* its speed is bench/hashdb_bench's to measure, not a test's */
 
 	/* every 7th entry is found, by its size; a changed size is not.
 	 * Counted first and checked after, so the timing is the look-ups'

@@ -158,6 +158,37 @@ START_TEST(test_nested_layer_path)
 }
 END_TEST
 
+static size_t count(const vigil_result *r, const char *name);
+
+/* With databases loaded, a layer libclamav unpacks (a mail here) gets one
+ * libclamav pass, the unpacker's, which also matches: its attachment is
+ * found once, on its own layer, and the mail itself is not matched
+ * again by the clamav stage. */
+START_TEST(test_clamav_one_pass)
+{
+	static const char mail[] =
+		"From: a@example.com\r\nTo: b@example.com\r\n"
+		"Subject: t\r\nMIME-Version: 1.0\r\n"
+		"Content-Type: multipart/mixed; boundary=\"XX\"\r\n\r\n"
+		"--XX\r\nContent-Type: text/plain\r\n\r\nhello\r\n"
+		"--XX\r\nContent-Type: application/octet-stream\r\n"
+		"Content-Disposition: attachment; filename=\"payload.txt\"\r\n"
+		"Content-Transfer-Encoding: base64\r\n\r\n"
+		/* base64 of "xx vigil-unpack-test-mark-7c1e xx" */
+		"eHggdmlnaWwtdW5wYWNrLXRlc3QtbWFyay03YzFlIHh4\r\n"
+		"--XX--\r\n";
+	built b = { (uint8_t *)mail, sizeof mail - 1 };
+	vigil_result *r = scan(&b, "message.eml");
+	const vigil_finding *f = find(r, "Vigil.Test.Mark");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_str_eq(vigil_finding_stage(f), "clamav");
+	ck_assert_ptr_nonnull(strstr(vigil_finding_layer(f), "payload.txt"));
+	ck_assert_uint_eq(count(r, vigil_finding_name(f)), 1);
+	vigil_result_free(r);
+}
+END_TEST
+
 /* A raw stream's member is named after the layer without its suffix. */
 START_TEST(test_raw_stream_name)
 {
@@ -411,6 +442,7 @@ int main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_nested_layer_path);
 	tcase_add_test(tc, test_raw_stream_name);
+	tcase_add_test(tc, test_clamav_one_pass);
 	tcase_add_test(tc, test_no_unpack);
 	tcase_add_test(tc, test_ratio_limit_keeps_earlier_findings);
 	tcase_add_test(tc, test_member_size_limit);

@@ -1,8 +1,9 @@
 #!/bin/sh
 # cli_sigdir.sh - no silent empty rule sets: -d on a folder reads its
 # subfolders (8 levels down, symbolic links to folders not followed),
-# and a folder, a file or a `sig check` that yields no signature is an
-# error, never "OK (0 signatures)" and never a scan that exits 0.
+# and a named file or a folder that yields no signature is an error,
+# never "OK (0 signatures)" and never a scan that exits 0; inside a
+# folder that yields some, a file of comments only is left be.
 . "$top_srcdir/tests/lib.sh"
 
 eicar >"$scratch/eicar.com"
@@ -35,11 +36,18 @@ expect_exit 2 "sig check of an empty file" "$VIGIL" sig check "$scratch/empty.ya
 if printf '%s\n' "$out" | grep -q 'OK (0 signatures)'; then
 	fail "sig check said OK (0 signatures)"; else ok "no OK (0 signatures)"; fi
 expect_exit 2 "sig check of an empty folder" "$VIGIL" sig check "$scratch/empty"
-# an empty file inside a folder with good ones is still an error
-cp "$scratch/empty.yar" "$scratch/rules/windows/placeholder.yar"
-expect_exit 2 "an empty file among good ones" S -d "$scratch/rules" "$scratch/eicar.com"
-expect_grep "placeholder.yar: no signatures" "$err" "the empty file named"
-rm "$scratch/rules/windows/placeholder.yar"
+# in a folder, a file of comments only is left be (published collections
+# ship rules commented out), as long as the folder yields something...
+printf '/* rule gone { condition: true } */\n' >"$scratch/rules/windows/retired.yar"
+expect_exit 1 "a commented-out file among good ones" S -d "$scratch/rules" \
+	"$scratch/eicar.com"
+# ...but a folder whose files yield nothing is an error
+mkdir "$scratch/retired"
+cp "$scratch/rules/windows/retired.yar" "$scratch/empty.hdb" "$scratch/retired/"
+expect_exit 2 "a folder of empty files" S -d "$scratch/retired" "$scratch/eicar.com"
+expect_grep "no signatures in the files" "$err" "said so"
+expect_exit 2 "sig check of a folder of empty files" "$VIGIL" sig check \
+	"$scratch/retired"
 
 # depth: 8 levels below the folder are read, the 9th is not
 deep=$scratch/deep

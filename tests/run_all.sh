@@ -2,7 +2,8 @@
 # run_all.sh - the whole test suite, as CI runs it (via ./setup.sh test):
 # make check in the normal build, make check again under ASan/UBSan,
 # each libFuzzer target for a short run, and make distcheck.
-# Ends with one line "N passed, N failed".
+# Ends with one line "N passed, N failed, N skipped" (skipped: tests that
+# exited 77, automake's SKIP, each named above it).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
@@ -13,6 +14,7 @@ passed=0   # steps
 failed=0
 tests_passed=0   # individual tests inside the steps
 tests_failed=0
+tests_skipped=0
 
 step() { # step NAME COMMAND...: run, count, keep going
 	local name=$1
@@ -32,12 +34,16 @@ step() { # step NAME COMMAND...: run, count, keep going
 harness() { # harness DIR
 	local log=$1/test-suite.log
 	[ -f "$log" ] || return 0
-	local p f
+	local p f s
 	p=$(awk '/^# PASS:/{print $3}' "$log")
 	f=$(awk '/^# (FAIL|ERROR|XPASS):/{s+=$3} END{print s+0}' "$log")
+	s=$(awk '/^# SKIP:/{print $3}' "$log")
 	tests_passed=$((tests_passed + ${p:-0}))
 	tests_failed=$((tests_failed + ${f:-0}))
-	echo "    $1: ${p:-0} tests passed, ${f:-0} failed"
+	tests_skipped=$((tests_skipped + ${s:-0}))
+	echo "    $1: ${p:-0} tests passed, ${f:-0} failed, ${s:-0} skipped"
+	# a skip in CI means something it needs was not installed: name it
+	sed -n 's/^SKIP: /    skipped: /p' "$log"
 }
 
 check_in() { # check_in DIR [configure args]
@@ -98,5 +104,5 @@ fi
 echo "steps: $passed passed, $failed failed"
 # a failed step with no failed test in it (a build error) still fails
 [ "$failed" -gt 0 ] && [ "$tests_failed" -eq 0 ] && tests_failed=$failed
-echo "$tests_passed passed, $tests_failed failed"
+echo "$tests_passed passed, $tests_failed failed, $tests_skipped skipped"
 [ "$failed" -eq 0 ]

@@ -368,9 +368,11 @@ VIGIL_API vigil_error vigil_engine_cloud_stats(const vigil_engine *engine,
  * VIGIL_EFORMAT.
  *
  * A source that yields no signature is an error (VIGIL_EDATABASE): a
- * file that holds none (empty, only comments), and a directory with no
- * signature file in reach. An empty rule set that loaded quietly would
- * find nothing and call everything CLEAN.
+ * named file that holds none (empty, only comments), and a directory
+ * whose files in reach hold none. (Inside a directory that yields some,
+ * a file of comments only is left be: published collections ship rules
+ * commented out.) An empty rule set that loaded quietly would find
+ * nothing and call everything CLEAN.
  *
  * The type comes from the file name's extension:
  *   .hdb .hsb          MD5 / SHA-1 / SHA-256 hash signatures (ClamAV)
