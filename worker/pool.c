@@ -251,7 +251,7 @@ static void forget_inherited(vg_pool *p)
 vg_worker *vg_pool_get(vg_pool *p, char *why, size_t whylen)
 {
 	vg_worker *w = NULL;
-	void *cfg;
+	vg_msg *cfg;
 
 	pthread_mutex_lock(&p->mu);
 	if (p->owner != getpid())
@@ -271,7 +271,7 @@ vg_worker *vg_pool_get(vg_pool *p, char *why, size_t whylen)
 		return NULL;
 	}
 	memcpy(cfg, &p->config, sizeof p->config);
-	w = spawn(p, (vg_msg *)cfg, why, whylen);
+	w = spawn(p, cfg, why, whylen);
 	free(cfg);
 	return w;
 }
