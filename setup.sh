@@ -23,7 +23,7 @@ packages=(
 	libsystemd-dev clamdscan python3-pyclamd util-linux
 	c-icap libicapapi-dev libc-icap-mod-virus-scan squid
 	zlib1g-dev libbrotli-dev libzstd-dev brotli zstd
-	libsodium-dev attr acl util-linux
+	libsodium-dev attr acl libseccomp-dev
 )
 
 install_packages() {
@@ -62,7 +62,8 @@ case $cmd in
 build) ;;
 scan)
 	[ $# -gt 0 ] || set -- .
-	exec build/vigil scan "$@"
+	# the unpacking worker of this build, not an installed one
+	VIGIL_UNPACKD=$top/build/vigil-unpackd exec build/vigil scan "$@"
 	;;
 test) exec "$top/tests/run_all.sh" ;;
 *)

@@ -10,6 +10,7 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 vigil=${VIGIL:-$top/build/vigil}
+export VIGIL_UNPACKD=${VIGIL_UNPACKD:-$(dirname "$vigil")/vigil-unpackd}
 work=${1:-$(mktemp -d)}
 testfiles=/usr/share/clamav-testfiles
 mkdir -p "$work/corpus"

@@ -17,6 +17,7 @@ noinst_PROGRAMS += bench/bundle_bench
 bench_bundle_bench_SOURCES = bench/bundle_bench.c
 bench_bundle_bench_LDADD = libvigil.la
 EXTRA_DIST += bench/bundle.sh bench/vigild_reload.sh
+EXTRA_DIST += bench/isolation_bench.sh
 
 # the million-entry hash list's load time and look-up speed (its CPU
 # budget, once an assertion of tests/check_hashdb)

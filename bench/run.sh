@@ -17,7 +17,8 @@
 # Environment: VIGIL (the vigil binary, default build/vigil), CACHE_BENCH
 # (default bench/cache_bench beside VIGIL), VIGIL_SHARED (default
 # ../shared), BENCH_RESULTS (default build/bench-results.txt, or
-# build/bench-results-smoke.txt with --smoke).
+# build/bench-results-smoke.txt with --smoke), VIGIL_UNPACKD (default
+# vigil-unpackd beside VIGIL).
 #
 # Not part of make check: the full run takes several minutes.
 set -uo pipefail
@@ -40,6 +41,8 @@ while [ $# -gt 0 ]; do
 done
 
 VIGIL=${VIGIL:-$top/build/vigil}
+# the unpacking worker beside the binary when it runs from a build tree
+export VIGIL_UNPACKD=${VIGIL_UNPACKD:-$(dirname "$VIGIL")/vigil-unpackd}
 CACHE_BENCH=${CACHE_BENCH:-$(dirname "$VIGIL")/bench/cache_bench}
 shared=${VIGIL_SHARED:-$top/../shared}
 rules_dir=$shared/rules/yara/signature-base

@@ -118,12 +118,16 @@ static void usage(FILE *f)
 "      --ratio-min-size=SIZE members below this skip the ratio check\n"
 "                            (default 1000000)\n"
 "      --max-scan-time=SEC   time per file (default 120)\n"
+"      --max-worker-memory=SIZE  memory an unpacking worker may take for\n"
+"                            one file (default 512M)\n"
 "      --yara-timeout=SEC    YARA time per object (default 10)\n"
 "      --cache-entries=N     verdict cache size, 0 turns it off\n"
 "                            (default 262144)\n"
 "\n"
 "Engine:\n"
 "      --no-unpack           do not look inside archives and containers\n"
+"      --no-isolation        run libarchive and libclamav in this process,\n"
+"                            not in sandboxed vigil-unpackd workers\n"
 "      --no-ml               do not use the machine-learning model\n"
 "      --encrypted-suspicious  report encrypted members as SUSPICIOUS\n"
 "  -j, --jobs=N              scan with N threads (default: online CPUs)\n"
@@ -177,6 +181,7 @@ enum {
 	OPT_ALLOWLIST, OPT_NO_ALLOWLIST,
 	OPT_TRUST, OPT_ALLOW_UNSIGNED,
 	OPT_SKIP_EXCEEDS_MAX,
+	OPT_NO_ISOLATION,
 	OPT_LIMIT_BASE = 512  /* + vigil_limit */
 };
 
@@ -193,6 +198,7 @@ static const limit_parser limit_parsers[VIGIL_LIMIT_COUNT] = {
 	[VIGIL_LIMIT_MAX_RATIO] = vg_cli_parse_count,
 	[VIGIL_LIMIT_RATIO_MIN_SIZE] = vg_cli_parse_size,
 	[VIGIL_LIMIT_MAX_SCAN_MS] = vg_cli_parse_seconds_ms,
+	[VIGIL_LIMIT_MAX_WORKER_MEMORY] = vg_cli_parse_size,
 };
 
 #define LIMIT_OPT(name, limit) \
@@ -221,9 +227,11 @@ static const struct option long_options[] = {
 	LIMIT_OPT("max-ratio", VIGIL_LIMIT_MAX_RATIO),
 	LIMIT_OPT("ratio-min-size", VIGIL_LIMIT_RATIO_MIN_SIZE),
 	LIMIT_OPT("max-scan-time", VIGIL_LIMIT_MAX_SCAN_MS),
+	LIMIT_OPT("max-worker-memory", VIGIL_LIMIT_MAX_WORKER_MEMORY),
 	LIMIT_OPT("yara-timeout", VIGIL_LIMIT_YARA_TIMEOUT_MS),
 	LIMIT_OPT("cache-entries", VIGIL_LIMIT_CACHE_ENTRIES),
 	{ "no-unpack", no_argument, NULL, OPT_NO_UNPACK },
+	{ "no-isolation", no_argument, NULL, OPT_NO_ISOLATION },
 	{ "no-ml", no_argument, NULL, OPT_NO_ML },
 	{ "encrypted-suspicious", no_argument, NULL, OPT_ENCRYPTED },
 	{ "cloud", required_argument, NULL, OPT_CLOUD },
@@ -301,6 +309,7 @@ static int parse_options(int argc, char **argv, scan_opts *so)
 		case OPT_SKIP_EXCEEDS_MAX: so->skip_exceeds_max = 1; break;
 		case 'x': so->walk.one_file_system = 1; break;
 		case OPT_NO_UNPACK: so->options[VIGIL_OPT_NO_UNPACK] = 1; break;
+		case OPT_NO_ISOLATION: so->options[VIGIL_OPT_NO_ISOLATION] = 1; break;
 		case OPT_NO_ML: so->options[VIGIL_OPT_NO_ML] = 1; break;
 		case OPT_ENCRYPTED:
 			so->options[VIGIL_OPT_ENCRYPTED_SUSPICIOUS] = 1;

@@ -70,9 +70,11 @@ static int check_one(const char *path)
 static const char check_usage[] =
 	"Usage: vigil sig check FILE|DIR...\n"
 	"Check that signature databases load, without scanning.\n"
-	"Prints 'FILE: OK (N signatures)' or the error for each (a FILE or\n"
-	"DIR without any signature is an error); exits 0 when all are good,\n"
-	"2 otherwise.\n";
+	"Names every file that does not load, with its error, on stderr;\n"
+	"then prints 'PATH: OK (N signatures)' for each argument, or\n"
+	"'PATH: FAILED (K files did not load; N signatures in the rest)'\n"
+	"(a FILE or DIR without any signature is an error). Exits 0 when\n"
+	"all are good, 2 otherwise.\n";
 
 int vg_cli_sig_check(int argc, char **argv);
 

@@ -19,6 +19,7 @@
 
 #include "engine/vg.h"
 #include "engine/bundle.h"
+#include "worker/worker.h"
 #include "engine/cache.h"
 
 /* Defaults for every limit, in vigil_limit order (see vigil.h). */
@@ -33,6 +34,7 @@ static const uint64_t default_limits[VIGIL_LIMIT_COUNT] = {
 	[VIGIL_LIMIT_MAX_RATIO] = 100,
 	[VIGIL_LIMIT_RATIO_MIN_SIZE] = 1000 * 1000,
 	[VIGIL_LIMIT_MAX_SCAN_MS] = 120000,
+	[VIGIL_LIMIT_MAX_WORKER_MEMORY] = 512ull << 20,
 };
 
 /* YARA score thresholds (doc/yara.md): THOR's "alert" and "warning"
@@ -83,6 +85,7 @@ void vigil_engine_free(vigil_engine *e)
 	vg_bundle_maps_free(e);
 	free(e->trust_dir);
 	vg_cache_free(e->cache);
+	vg_pool_free(e->pool);
 	e->magic = 0;
 	free(e);
 }
@@ -415,6 +418,11 @@ vigil_error vigil_engine_freeze(vigil_engine *e)
 	err = vg_cache_new(e->limits[VIGIL_LIMIT_CACHE_ENTRIES], &e->cache);
 	if (err != VIGIL_OK)
 		return vg_engine_fail(e, err, "cannot allocate verdict cache");
+	/* no worker starts before the first container needs one */
+	if (!e->options[VIGIL_OPT_NO_ISOLATION] && !vg_worker_process &&
+	    (err = vg_pool_new(e, &e->pool)) != VIGIL_OK)
+		return err == VIGIL_ENOMEM ?
+		       vg_engine_fail(e, err, "out of memory") : err;
 	/* Every frozen engine is its own signature generation. */
 	e->generation = atomic_fetch_add(&generations, 1) + 1;
 	e->frozen = 1;

@@ -33,6 +33,7 @@ static const char *const messages[VIGIL_ERROR_COUNT] = {
 	[VIGIL_ENODETECTION] = "nothing detected to act on",
 	[VIGIL_ESIGNATURE] = "bundle signature missing, bad or not trusted",
 	[VIGIL_EROLLBACK] = "bundle older than the version in use",
+	[VIGIL_EWORKER] = "cannot start an unpacking worker",
 };
 
 const char *vigil_strerror(vigil_error err)

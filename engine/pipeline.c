@@ -207,6 +207,8 @@ vigil_error vg_scan_child(vg_ctx *ctx, const vg_layer *parent,
 	int allowlisted;
 	vigil_error err;
 
+	if (ctx->child)
+		return ctx->child(ctx, parent, name, data, size);
 	/* the limits were checked by the member sink, the only caller */
 	if (!name || !*name)
 		name = "(unnamed)";

@@ -19,6 +19,7 @@
 #include "engine/cache.h"
 #include "engine/map.h"
 #include "engine/vg.h"
+#include "worker/worker.h"
 
 static int scanner_ok(const vigil_scanner *s)
 {
@@ -75,6 +76,7 @@ void vigil_scanner_free(vigil_scanner *s)
 		if (s->stage_state[i] && vg_stages[i]->scanner_free)
 			vg_stages[i]->scanner_free(s->stage_state[i]);
 	free(s->buf);
+	vg_job_bufs_free(s);
 	s->magic = 0;
 	free(s);
 }

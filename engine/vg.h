@@ -23,6 +23,8 @@ struct vg_ctx;
 struct vg_bundle_part;
 struct vg_bundle_writer;
 struct vg_bundle_map;
+struct vg_pool;
+struct vg_job_buf;
 struct vg_unpacker;
 
 /* ------------------------------------------------------------------ */
@@ -110,6 +112,9 @@ struct vigil_engine {
 	 * every cache key so a reloaded engine never reuses old verdicts. */
 	uint64_t generation;
 	struct vg_cache *cache;
+	/* The unpacking workers (worker/pool.c), set at freeze unless
+	 * VIGIL_OPT_NO_ISOLATION or VIGIL_OPT_NO_UNPACK; locks itself. */
+	struct vg_pool *pool;
 	/* Set at freeze when some rule reads the object's name or owner
 	 * (YARA externals): cache keys then include them, so a verdict is
 	 * never reused for a file the rules would judge differently. */
@@ -215,6 +220,9 @@ struct vigil_scanner {
 	size_t bufcap;
 	uid_t owner_uid;     /* last owner looked up, and its name */
 	char owner[64];
+	/* Buffers of the jobs sent to unpacking workers, one per level of
+	 * nesting in progress, kept for the next (worker/remote.c). */
+	struct vg_job_buf *job_bufs;
 	char errmsg[VG_ERRMSG_MAX];
 };
 
@@ -249,6 +257,11 @@ typedef struct vg_ctx {
 	int allowlisted;     /* set by the allowlist for the current layer */
 	double ml_score;     /* the ML stage's score of the current layer,
 	                      * -1 when it scored none (for the cloud stage) */
+	/* In an unpacking worker only: takes over vg_scan_child, handing
+	 * each member back to the caller (worker/serve.c). */
+	vigil_error (*child)(struct vg_ctx *ctx, const struct vg_layer *parent,
+	                     const char *name, const uint8_t *data,
+	                     size_t size);
 } vg_ctx;
 
 /*

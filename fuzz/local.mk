@@ -97,6 +97,19 @@ fuzz_qrecord_replay_LDFLAGS = -static
 fuzz_qrecord_replay_LDADD = $(VG_FUZZ_LIBS)
 EXTRA_DIST += fuzz/qrecord_fuzzer_corpus
 
+# the messages of the unpacking workers, as their caller reads them
+# (issue 8)
+EXTRA_PROGRAMS += fuzz/worker_msg_fuzzer
+FUZZERS += fuzz/worker_msg_fuzzer$(EXEEXT)
+fuzz_worker_msg_fuzzer_LDFLAGS = -static $(FUZZ_FLAGS)
+fuzz_worker_msg_fuzzer_LDADD = $(VG_FUZZ_LIBS)
+check_PROGRAMS += fuzz/worker_msg_replay
+TESTS += fuzz/worker_msg_replay
+fuzz_worker_msg_replay_SOURCES = fuzz/worker_msg_fuzzer.c fuzz/replay_main.c
+fuzz_worker_msg_replay_LDFLAGS = -static
+fuzz_worker_msg_replay_LDADD = $(VG_FUZZ_LIBS)
+EXTRA_DIST += fuzz/worker_msg_fuzzer_corpus
+
 fuzzers: $(FUZZERS)
 .PHONY: fuzzers
 
@@ -131,3 +144,4 @@ TESTS += fuzz/vigild_clamd_replay
 fuzz_vigild_clamd_replay_SOURCES = fuzz/vigild_clamd_fuzzer.c \
 	onaccess/clamd_proto.c fuzz/replay_main.c
 EXTRA_DIST += fuzz/vigild_clamd_fuzzer_corpus
+

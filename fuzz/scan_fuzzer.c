@@ -25,6 +25,9 @@ static void setup(void)
 	    vigil_engine_set_limit(engine, VIGIL_LIMIT_MAX_EXTRACTED, 16 << 20) ||
 	    vigil_engine_set_limit(engine, VIGIL_LIMIT_MAX_MEMBER_SIZE, 4 << 20) ||
 	    vigil_engine_set_limit(engine, VIGIL_LIMIT_MAX_SCAN_MS, 3000) ||
+	    /* vigil's own code, in this process where libFuzzer sees it;
+	     * the worker boundary has worker_msg_fuzzer */
+	    vigil_engine_set_option(engine, VIGIL_OPT_NO_ISOLATION, 1) ||
 	    vigil_engine_freeze(engine) != VIGIL_OK ||
 	    vigil_scanner_new(engine, &scanner) != VIGIL_OK)
 		abort();

@@ -19,10 +19,12 @@ AC_DEFUN([VIGIL_CHECK_DEPS], [
   # the quarantine vault (secretstream, base64) and bundle signatures
   # (Ed25519, BLAKE2b)
   PKG_CHECK_MODULES([SODIUM], [libsodium >= 1.0.18])
+  # the unpacking workers' system-call filter (worker/confine.c)
+  PKG_CHECK_MODULES([SECCOMP], [libseccomp >= 2.4])
   PKG_CHECK_MODULES([CHECK], [check >= 0.13], [have_check=yes], [have_check=no])
   AM_CONDITIONAL([HAVE_CHECK], [test "$have_check" = yes])
   # Libraries libvigil links, kept private in vigil.pc.
-  VIGIL_PC_REQUIRES_PRIVATE="yara libclamav libarchive libpcre2-8 libxxhash libcrypto libcurl jansson libsodium"
+  VIGIL_PC_REQUIRES_PRIVATE="yara libclamav libarchive libpcre2-8 libxxhash libcrypto libcurl jansson libsodium libseccomp"
   AC_SUBST([VIGIL_PC_REQUIRES_PRIVATE])
   # The trust store of bundle signing keys engines use by default.
   AC_ARG_WITH([trust-dir],

@@ -106,6 +106,13 @@ VG_ONACCESS_TESTS = tests/onaccess_block.py tests/onaccess_deadline.py \
 TESTS += $(VG_ONACCESS_TESTS)
 EXTRA_DIST += $(VG_ONACCESS_TESTS) tests/onaccess_harness.py
 
+# isolation (issue 8): misbehaving workers contained and replaced; the
+# same verdicts with and without isolation; libarchive's own hostile
+# inputs (from a fetched libarchive tree) bounded
+TESTS += tests/isolation.sh tests/isolation_same.sh tests/libarchive_hostile.sh
+EXTRA_DIST += tests/isolation.sh tests/isolation_same.sh \
+	tests/libarchive_hostile.sh
+
 # out of memory is an error, never CLEAN: every Nth allocation of a scan
 # fails in turn (tests/alloc_fail.c is the allocator hook). Bounded at
 # 64 failing runs per input, about 2,000 scans: 16 s of CPU in a plain

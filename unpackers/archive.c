@@ -400,6 +400,7 @@ static vigil_error archive_extract(vg_ctx *ctx, const vg_layer *layer)
 
 const vg_unpacker vg_unpacker_archive = {
 	.name = "libarchive",
+	.isolated = 1,
 	.bid = archive_bid,
 	.extract = archive_extract,
 };

@@ -21,6 +21,7 @@
 #include "engine/bytes.h"
 #include "unpackers/clamav.h"
 #include "unpackers/unpack.h"
+#include "worker/worker.h"
 
 /* ------------------------------------------------------------------ */
 /* Engine-wide state                                                   */
@@ -392,6 +393,10 @@ vigil_error vg_clamav_pass(vg_ctx *ctx, const vg_layer *layer,
 
 	if (!c || !c->compiled || layer->size == 0)
 		return VIGIL_OK;
+	/* libclamav parses the layer: in a worker (skip lists come only
+	 * from libarchive's fallback, which already runs in one) */
+	if (vg_isolated(ctx->engine))
+		return vg_remote_clamav(ctx, layer, flags);
 	if (flags & VG_CLAMAV_NO_ARCHIVE)
 		opts.parse &= ~(uint32_t)CL_SCAN_PARSE_ARCHIVE;
 	if (!(map = cl_fmap_open_memory(layer->data, layer->size)))
@@ -511,6 +516,7 @@ static vigil_error clamav_extract(vg_ctx *ctx, const vg_layer *layer)
 
 const vg_unpacker vg_unpacker_clamav = {
 	.name = "libclamav",
+	.isolated = 1,
 	.bid = clamav_bid,
 	.extract = clamav_extract,
 };

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include "unpackers/unpack.h"
+#include "worker/worker.h"
 
 #define VG_UNPACKER(id) &vg_unpacker_##id,
 static const vg_unpacker *const unpackers[] = {
@@ -31,9 +32,26 @@ const vg_unpacker *vg_unpack_choose(vg_ctx *ctx, const vg_layer *layer)
 	return best;
 }
 
+int vg_unpacker_index(const vg_unpacker *u)
+{
+	for (size_t i = 0; i < sizeof unpackers / sizeof *unpackers; i++)
+		if (unpackers[i] == u)
+			return (int)i;
+	return -1;
+}
+
+const vg_unpacker *vg_unpacker_at(unsigned i)
+{
+	return i < sizeof unpackers / sizeof *unpackers ? unpackers[i] : NULL;
+}
+
 vigil_error vg_unpack(vg_ctx *ctx, const vg_layer *layer)
 {
 	if (!layer->unpacker || vg_unpack_should_stop(ctx, layer))
 		return VIGIL_OK;
+	/* third-party parsers read hostile bytes in a worker; only layers
+	 * such an unpacker bid on pay for the trip */
+	if (layer->unpacker->isolated && vg_isolated(ctx->engine))
+		return vg_remote_unpack(ctx, layer, layer->unpacker);
 	return layer->unpacker->extract(ctx, layer);
 }

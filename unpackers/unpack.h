@@ -40,12 +40,19 @@ typedef struct vg_unpacker {
 	 * an error only for a failure of vigil itself (ENOMEM).
 	 */
 	vigil_error (*extract)(vg_ctx *ctx, const vg_layer *layer);
+	/* 1 when extract runs third-party parsers: it runs in an unpacking
+	 * worker unless isolation is off (worker/worker.h). */
+	int isolated;
 } vg_unpacker;
 
 /* Every unpacker, from the list in unpackers/unpacker_list.h. */
 #define VG_UNPACKER(id) extern const vg_unpacker vg_unpacker_##id;
 #include "unpackers/unpacker_list.h"
 #undef VG_UNPACKER
+/* An unpacker's place in unpacker_list.h, and back (how a job names
+ * the unpacker to a worker); -1 and NULL when there is none. */
+int vg_unpacker_index(const vg_unpacker *u);
+const vg_unpacker *vg_unpacker_at(unsigned i);
 
 /* ------------------------------------------------------------------ */
 /* Member sink                                                         */

@@ -89,11 +89,14 @@ typedef enum vigil_error {
 	VIGIL_ENODETECTION = 21, /* result is CLEAN or INCOMPLETE: nothing to act on */
 	/* Signature bundles: */
 	VIGIL_ESIGNATURE = 22,/* bundle unsigned, badly signed or untrusted */
-	VIGIL_EROLLBACK = 23  /* bundle older than the lowest version allowed */
+	VIGIL_EROLLBACK = 23, /* bundle older than the lowest version allowed */
+	/* Isolation: */
+	VIGIL_EWORKER = 24    /* an unpacking worker (vigil-unpackd) cannot
+	                       * start: see VIGIL_OPT_NO_ISOLATION */
 } vigil_error;
 
 /* Number of vigil_error values, for tables and tests. */
-#define VIGIL_ERROR_COUNT 24
+#define VIGIL_ERROR_COUNT 25
 
 /*
  * A short English description of an error code. Never NULL; static
@@ -178,10 +181,18 @@ typedef enum vigil_limit {
 	/* Members smaller than this are exempt from the ratio; 0 exempts
 	 * none. Default 1 MB. */
 	VIGIL_LIMIT_RATIO_MIN_SIZE = 8,
-	/* Time per top-level object, in milliseconds. Default 120000. */
-	VIGIL_LIMIT_MAX_SCAN_MS = 9
+	/* Time per top-level object, in milliseconds. Default 120000. An
+	 * unpacking worker still busy at that time is killed (the finding
+	 * "Limit.ScanTime"). */
+	VIGIL_LIMIT_MAX_SCAN_MS = 9,
+	/* Address space an unpacking worker may add to what it holds after
+	 * start-up (libraries, ClamAV databases), in bytes; the kernel
+	 * enforces it (RLIMIT_AS). A worker that dies at it makes the layer
+	 * INCOMPLETE with "Limit.Memory"; one that crashes, with
+	 * "Limit.Crash". Default 512 MiB. */
+	VIGIL_LIMIT_MAX_WORKER_MEMORY = 10
 } vigil_limit;
-#define VIGIL_LIMIT_COUNT 10
+#define VIGIL_LIMIT_COUNT 11
 
 /*
  * Sets a limit. VIGIL_EINVAL for an unknown limit, VIGIL_EFROZEN after
@@ -218,9 +229,15 @@ typedef enum vigil_option {
 	/* Load signature bundles that are unsigned or signed by a key not
 	 * in the trust store: for development only. A signature that is
 	 * present but does not verify is still refused. Default 0. */
-	VIGIL_OPT_ALLOW_UNSIGNED = 4
+	VIGIL_OPT_ALLOW_UNSIGNED = 4,
+	/* Run libarchive and libclamav in the calling process instead of
+	 * in sandboxed vigil-unpackd workers (for embedders that sandbox
+	 * the whole process themselves). Default 0: isolated. The helper
+	 * is $(libexecdir)/vigil-unpackd, or the VIGIL_UNPACKD environment
+	 * variable's path. */
+	VIGIL_OPT_NO_ISOLATION = 5
 } vigil_option;
-#define VIGIL_OPTION_COUNT 5
+#define VIGIL_OPTION_COUNT 6
 
 VIGIL_API vigil_error vigil_engine_set_option(vigil_engine *engine,
                                               vigil_option option,

@@ -1,0 +1,119 @@
+#!/bin/sh
+# isolation.sh - a worker that crashes, hangs or eats memory in the
+# middle of a job is contained: the layer is INCOMPLETE with its named
+# limit (Limit.Crash, Limit.ScanTime, Limit.Memory), every finding made
+# before is kept, the worker is replaced and the scan goes on to its
+# summary. The misbehaving workers come from tests/vigil-unpackd-test,
+# a build of the helper where a member named vigil-test-abort, -loop or
+# -alloc triggers the fault (the installed helper has no such code).
+# Also: the whole scan stays within 10 s and under 512 MB (workers
+# included), and the scanning process itself reports nothing (in the
+# ASan build: no sanitizer report) while its workers die.
+. "$top_srcdir/tests/lib.sh"
+
+helper="$top_builddir/tests/vigil-unpackd-test"
+[ -x "$helper" ] || { echo "SKIP: $helper not built"; exit 77; }
+[ -x /usr/bin/time ] || { echo "SKIP: no /usr/bin/time (Debian: time)"; exit 77; }
+
+mkdir "$scratch/in" "$scratch/src"
+eicar >"$scratch/src/eicar.com"
+# each tar: EICAR first (found before the fault), then the trigger
+for mode in abort loop alloc; do
+	echo "$mode" >"$scratch/src/vigil-test-$mode"
+	tar -C "$scratch/src" -cf "$scratch/in/$mode.tar" eicar.com \
+		"vigil-test-$mode"
+done
+# after the faults, a worker must still be there for these
+tar -C "$scratch/src" -cf "$scratch/in/after.tar" eicar.com
+echo "plain text" >"$scratch/in/plain.txt"
+# A xar whose two entries are each a hard link twice over, the second
+# to the first: Debian 12's libarchive (3.6.2) loops forever on it, as
+# on libarchive's own test_read_format_xar_doublelink.xar. Written
+# here from the format: header, zlib-compressed XML table of contents,
+# heap starting with the table's SHA-1.
+/usr/bin/python3 - "$scratch/in/doublelink.xar" <<'PY'
+import hashlib, struct, sys, zlib
+entry = '''<file id="%d"><name>file%d</name>
+<type link="%s">hardlink</type><type link="%s">hardlink</type>
+<inode>7</inode><deviceno>5</deviceno><mode>0644</mode></file>'''
+toc = ('<?xml version="1.0" encoding="UTF-8"?><xar><toc>'
+       '<checksum style="sha1"><offset>0</offset><size>20</size></checksum>'
+       + entry % (1, 1, "original", "original") + entry % (2, 2, "1", "1")
+       + '</toc></xar>').encode()
+z = zlib.compress(toc)
+head = struct.pack(">4sHHQQI", b"xar!", 28, 1, len(z), len(toc), 1)
+open(sys.argv[1], "wb").write(head + z + hashlib.sha1(z).digest())
+PY
+gzip -c "$scratch/src/eicar.com" >"$scratch/in/eicar.com.gz"
+
+# one thread, so one worker serves the files in turn and must be
+# replaced after each fault
+VIGIL_UNPACKD=$helper
+export VIGIL_UNPACKD
+expect_exit 1 "scan with misbehaving workers" /usr/bin/time \
+	-o "$scratch/time" -f '%e %M' "$VIGIL" scan --json -j 1 \
+	--max-scan-time=1 --max-worker-memory=64M "$scratch/in"
+printf '%s\n' "$out" >"$scratch/out.json"
+/usr/bin/python3 - "$scratch/out.json" "$scratch/in" <<'PY' || fail "reports"
+import json, sys
+reports = {}
+summary = None
+for line in open(sys.argv[1]):
+    o = json.loads(line)
+    if "summary" in o or "files" in o and "path" not in o:
+        summary = o
+    elif "path" in o:
+        reports[o["path"].rsplit("/", 1)[-1]] = o
+bad = 0
+def check(cond, what):
+    global bad
+    print(("ok: " if cond else "FAIL: ") + what)
+    bad += not cond
+want = {"abort.tar": "Limit.Crash", "loop.tar": "Limit.ScanTime",
+        "alloc.tar": "Limit.Memory"}
+r = reports.get("doublelink.xar", {})
+check(r.get("verdict") == "INCOMPLETE" and
+      any(f["name"] == "Limit.ScanTime" for f in r.get("findings", [])),
+      "doublelink.xar: libarchive's endless loop stopped at the deadline")
+for name, limit in want.items():
+    r = reports.get(name)
+    check(r is not None, name + " reported")
+    if not r:
+        continue
+    names = {(f["stage"], f["name"]) for f in r["findings"]}
+    check(("limit", limit) in names, f"{name}: {limit} in {sorted(names)}")
+    check(any(f["name"] == "Eicar-Test-Signature" and f["layer"] == "eicar.com"
+              for f in r["findings"]), name + ": EICAR found before the fault kept")
+    check(r["verdict"] == "MALICIOUS", name + ": verdict MALICIOUS")
+for name in ("after.tar", "eicar.com.gz"):
+    r = reports.get(name, {})
+    check(r.get("verdict") == "MALICIOUS", name + ": unpacked by a new worker")
+check(reports.get("plain.txt", {}).get("verdict") == "CLEAN", "plain.txt CLEAN")
+check(summary is not None, "summary line written")
+sys.exit(1 if bad else 0)
+PY
+set -- $(tail -n 1 "$scratch/time")
+secs=${1:-99} kb=${2:-999999}
+echo "scan took $secs s, peak $kb KB"
+# sanitizer builds run several times slower (as in bombs.py)
+limit=10
+grep -q -- '-fsanitize=address' "$top_builddir/Makefile" 2>/dev/null && limit=30
+[ "${secs%.*}" -lt $limit ] || fail "scan took $secs s, wanted under $limit"
+[ "$kb" -lt 512000 ] || fail "peak memory $kb KB, wanted under 512 MB"
+if printf '%s\n' "$err" | grep -qE 'Sanitizer|runtime error'; then
+	fail "the scanning process reported: $err"
+else
+	ok "nothing reported by the scanning process"
+fi
+
+# No helper: unpacking is an error, never a silent in-process fallback
+# or a CLEAN; --no-isolation unpacks in-process without one.
+VIGIL_UNPACKD=$scratch/no-such-helper
+expect_exit 2 "no helper: the error is reported" "$VIGIL" scan \
+	--no-summary "$scratch/in/after.tar" "$scratch/in/plain.txt"
+expect_grep 'after.tar: .*unpacking worker' "$err" "no helper: error names the worker"
+expect_exit 1 "--no-isolation needs no helper" "$VIGIL" scan \
+	--no-isolation --no-summary "$scratch/in/after.tar"
+expect_grep 'after.tar!eicar.com: Eicar-Test-Signature FOUND' "$out" \
+	"--no-isolation: EICAR found in-process"
+finish
