@@ -60,3 +60,10 @@ ml-report:
 ml-bench: ml/ml_extract
 	$(ML_ENV) /usr/bin/python3 $(srcdir)/bench/ml_bench.py
 .PHONY: ml-retrain ml-report ml-bench
+
+# The fetched Debian packages are a cache of the build tree (kept between
+# runs of make check); distclean removes it.
+distclean-local: ml-debian-pe-distclean
+ml-debian-pe-distclean:
+	rm -rf tests/ml-debian-pe
+.PHONY: ml-debian-pe-distclean
