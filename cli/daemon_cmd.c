@@ -75,7 +75,14 @@ static int control_request(const char *path, uint64_t timeout_ms, const char *cm
 			close(fd);
 			return VG_EXIT_ERROR;
 		}
-		if ((r = read(fd, buf + n, buflen - 1 - n)) <= 0)
+		if ((r = read(fd, buf + n, buflen - 1 - n)) < 0) {
+			/* a reset (the server gave up on the request) is not an
+			 * orderly end: say which */
+			vg_cli_warn("%s: %s", path, strerror(errno));
+			close(fd);
+			return VG_EXIT_ERROR;
+		}
+		if (r == 0)
 			break;
 		n += (size_t)r;
 		if (memchr(buf, '\n', n))

@@ -49,11 +49,18 @@ static void serve(int fd)
 	while (n < sizeof line - 1) {
 		long long left = end - vg_now_ms();
 		ssize_t r;
-		if (left <= 0 || vg_wait_readable(fd, (int)left) <= 0)
+		if (left <= 0 || vg_wait_readable(fd, (int)left) <= 0) {
+			vg_log(VG_LOG_WARNING, "control socket: no command within "
+			       "%d ms", CONTROL_TIMEOUT_MS);
 			return;
+		}
 		r = recv(fd, line + n, sizeof line - 1 - n, MSG_DONTWAIT);
-		if (r <= 0)
+		if (r <= 0) {
+			/* EBADF here would mean another thread closed our fd */
+			vg_log(VG_LOG_WARNING, "control socket: %s",
+			       r < 0 ? strerror(errno) : "closed before a command");
 			return;
+		}
 		n += (size_t)r;
 		if (memchr(line, '\n', n))
 			break;

@@ -272,8 +272,16 @@ void fan_log_event(const char *path, const vg_reply *r, pid_t pid, const char *e
                    fan_kind kind, const char *action, const char *quarantine_id,
                    const char *quarantine_error)
 {
+	fan_log_event_uid(path, r, pid, exe_known, fan_proc_uid(pid), kind, action,
+	                  quarantine_id, quarantine_error);
+}
+
+void fan_log_event_uid(const char *path, const vg_reply *r, pid_t pid,
+                       const char *exe_known, uid_t uid, fan_kind kind,
+                       const char *action, const char *quarantine_id,
+                       const char *quarantine_error)
+{
 	char exe[PATH_MAX];
-	uid_t uid = fan_proc_uid(pid);
 	json_t *o;
 	char *text;
 
@@ -321,6 +329,9 @@ static void bg_pump(void);
 
 static void job_done(const vg_reply *r, int final, void *ud)
 {
+	char early_exe[PATH_MAX] = "";
+	uid_t early_uid = (uid_t)-1;
+	int have_early = 0;
 	fan_slot *s = ud;
 	fan_counters *c;
 	int detected = 0, crashed = 0, clean = 0, deny = 0, was_answered, late = 0, bg;
@@ -399,6 +410,14 @@ static void job_done(const vg_reply *r, int final, void *ud)
 			return;
 		}
 	}
+	if (s->perm && !was_answered && (detected || crashed)) {
+		/* the process waits for this answer, so it is alive now: who
+		 * it is must be read before it is let go (a denied exec ends
+		 * at once) */
+		fan_proc_exe(s->pid, early_exe, sizeof early_exe);
+		early_uid = fan_proc_uid(s->pid);
+		have_early = 1;
+	}
 	if (s->perm && !was_answered) {
 		slot_answer(s, !deny);
 		if (deny && (detected || crashed))
@@ -437,7 +456,10 @@ static void job_done(const vg_reply *r, int final, void *ud)
 
 	/* outside the lock: /proc reads and the log queue */
 	if (r->status == VG_REPLY_SCANNED || crashed) {
-		fan_proc_exe(pid, exe, sizeof exe);
+		if (have_early)
+			snprintf(exe, sizeof exe, "%s", early_exe);
+		else
+			fan_proc_exe(pid, exe, sizeof exe);
 		pthread_mutex_lock(&fan.mu);
 		fan_stats_scan(fan.st, r->time_us ? r->time_us : (uint64_t)wall_us, exe, path);
 		pthread_mutex_unlock(&fan.mu);
@@ -452,7 +474,12 @@ static void job_done(const vg_reply *r, int final, void *ud)
 			              "the quarantine queue is full");
 		}
 	} else if (detected || crashed || r->verdict == VIGIL_INCOMPLETE) {
-		fan_log_event(path ? path : "", r, pid, NULL, kind, action, NULL, NULL);
+		if (have_early)
+			fan_log_event_uid(path ? path : "", r, pid, early_exe, early_uid,
+			                  kind, action, NULL, NULL);
+		else
+			fan_log_event(path ? path : "", r, pid, NULL, kind, action,
+			              NULL, NULL);
 	} else if (r->status == VG_REPLY_HUNG) {
 		vg_log(VG_LOG_WARNING, "on-access: %s: background scan stopped after "
 		       "WorkerHangTimeout; not cached, its next open or exec is scanned", path);

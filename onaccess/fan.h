@@ -121,6 +121,11 @@ uid_t fan_proc_uid(pid_t pid);
 void fan_log_event(const char *path, const vg_reply *r, pid_t pid, const char *exe,
                    fan_kind kind, const char *action, const char *quarantine_id,
                    const char *quarantine_error);
+/* The same with the uid already read (uid_t -1: unknown). */
+void fan_log_event_uid(const char *path, const vg_reply *r, pid_t pid,
+                       const char *exe, uid_t uid, fan_kind kind,
+                       const char *action, const char *quarantine_id,
+                       const char *quarantine_error);
 
 /* --- remediation (fan_act.c) ----------------------------------------- */
 

@@ -126,6 +126,13 @@ class Vigild:
         r = subprocess.run([VIGIL, client, "--socket", self.ctl, "--timeout", "60", cmd],
                            capture_output=True, text=True)
         if r.returncode != 0 and cmd in ("stats", "status"):
+            # a known, not yet explained, rare refusal of the control
+            # socket under load (issue 10's note): report it, ask once more
+            print("control %s failed once: %s; vigild log: %s"
+                  % (cmd, r.stderr.strip(), self.output()[-600:]))
+            r = subprocess.run([VIGIL, client, "--socket", self.ctl, "--timeout", "60", cmd],
+                               capture_output=True, text=True)
+        if r.returncode != 0 and cmd in ("stats", "status"):
             raise RuntimeError("vigil %s %s: exit %d: %s" % (client, cmd, r.returncode,
                                                             r.stderr.strip()))
         return r.stdout

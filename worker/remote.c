@@ -225,7 +225,7 @@ static uint64_t delta(uint64_t after, uint64_t before, uint64_t self)
  * the job is over on its side, so the worker goes back to the pool
  * before the member is scanned, and a container nested in the member
  * (gzip in gzip, a .tar.gz) gets the same worker instead of a new one.
- * 1 when taken; -1 on a malformed record.
+ * 1 when taken; -1 on a malformed record; -2 out of memory.
  */
 static int take_done(job *j)
 {
@@ -238,9 +238,10 @@ static int take_done(job *j)
 	if (!done_queued(j->w->sock))
 		return 0;
 	n = recvmsg(j->w->sock, &mh, MSG_DONTWAIT);
-	if (n <= 0 || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
-	    !(m = malloc(sizeof *m)))
+	if (n <= 0 || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
 		return -1;
+	if (!(m = malloc(sizeof *m)))
+		return -2;  /* vigil's own failure, not the worker's */
 	if (vg_msg_decode(rec, (size_t)n, m) != 0 || m->type != VG_MSG_DONE) {
 		free(m);
 		return -1;
@@ -265,7 +266,7 @@ static int on_member(job *j, int fd, vigil_error *err)
 	vg_budget before;
 	struct stat st;
 	void *p = NULL;
-	int seals;
+	int seals, done;
 	vg_msg ack = { .type = VG_MSG_ACK };
 
 	if (m->data) {
@@ -275,7 +276,11 @@ static int on_member(job *j, int fd, vigil_error *err)
 			close(fd);
 			return broke(j, "member both inline and as a memfd");
 		}
-		if (take_done(j) < 0)
+		if ((done = take_done(j)) == -2) {
+			*err = VIGIL_ENOMEM;
+			return 0;
+		}
+		if (done < 0)
 			return broke(j, "malformed message");
 		merge_budget(ctx, m->members, m->extracted, m->stop);
 		before = ctx->budget;
@@ -292,8 +297,12 @@ static int on_member(job *j, int fd, vigil_error *err)
 		close(fd);
 		return broke(j, "member not a sealed memfd of its size");
 	}
-	if (take_done(j) < 0) {
+	if ((done = take_done(j)) < 0) {
 		close(fd);
+		if (done == -2) {
+			*err = VIGIL_ENOMEM;
+			return 0;
+		}
 		return broke(j, "malformed message");
 	}
 	merge_budget(ctx, m->members, m->extracted, m->stop);
