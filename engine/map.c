@@ -162,3 +162,22 @@ void vg_unmap(vigil_scanner *s, vg_map *m)
 	}
 	memset(m, 0, sizeof *m);
 }
+
+int vg_write_full(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}

@@ -145,6 +145,10 @@ double vg_ml_threshold_default(const vigil_engine *e, vigil_threshold which);
 /* The vigil_error for an errno value (ENOENT, EACCES, ...). */
 vigil_error vg_error_from_errno(int err);
 
+/* Writes all of buf to fd, retrying EINTR: 0, or -1 with errno set
+ * (EIO for a write that wrote nothing). The one copy of this loop. */
+int vg_write_full(int fd, const void *buf, size_t len);
+
 /* Records a message for vigil_engine_last_error and returns err. */
 vigil_error vg_engine_fail(vigil_engine *e, vigil_error err,
                            const char *fmt, ...)

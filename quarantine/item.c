@@ -46,23 +46,6 @@ uint64_t vg_item_overhead(uint64_t size)
 	       VG_ITEM_SS_ABYTES + VG_ITEM_TRAILER_LEN;
 }
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* pread until len bytes or the end; returns bytes read or -1. */
 static ssize_t read_full(int fd, void *buf, size_t len, uint64_t off)
 {
@@ -176,7 +159,7 @@ static vigil_error write_fail(vigil_quarantine *q, int e)
 static vigil_error put(vigil_quarantine *q, vg_item_writer *w,
                        const void *buf, size_t len)
 {
-	if (write_all(w->fd, buf, len) != 0)
+	if (vg_write_full(w->fd, buf, len) != 0)
 		return write_fail(q, errno);
 	w->off += len;
 	return VIGIL_OK;
@@ -481,7 +464,7 @@ vigil_error vg_item_decrypt(const uint8_t *key, const char *id, int fd,
 		}
 		crypto_hash_sha256_update(&h, m, mlen);
 		total += mlen;
-		if (outfd >= 0 && write_all(outfd, m, (size_t)mlen) != 0) {
+		if (outfd >= 0 && vg_write_full(outfd, m, (size_t)mlen) != 0) {
 			*out_errno = errno;
 			err = VIGIL_EIO;
 			goto out;

@@ -76,16 +76,9 @@ static int write_file(const char *path, const uint8_t *data, size_t n)
 
 	if (fd < 0)
 		return -1;
-	while (n) {
-		ssize_t w = write(fd, data, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			close(fd);
-			return -1;
-		}
-		data += w;
-		n -= (size_t)w;
+	if (vg_write_full(fd, data, n) != 0) {
+		close(fd);
+		return -1;
 	}
 	return close(fd);
 }

@@ -80,16 +80,10 @@ static vigil_error write_part(vg_pool *p, const vg_clamav_db *d, char *path,
 	snprintf(path, pathlen, "%s/%s", p->dbdir, d->name);
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0)
 		return vg_error_from_errno(errno);
-	while (n) {
-		ssize_t w = write(fd, b, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			close(fd);
-			return w < 0 ? vg_error_from_errno(errno) : VIGIL_EIO;
-		}
-		b += w;
-		n -= (size_t)w;
+	if (vg_write_full(fd, b, n) != 0) {
+		int e = errno;
+		close(fd);
+		return vg_error_from_errno(e);
 	}
 	return close(fd) == 0 ? VIGIL_OK : vg_error_from_errno(errno);
 }

@@ -66,20 +66,6 @@ static int forward(const vigil_finding *f, void *ud)
 	return VIGIL_CONTINUE;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /*
  * Members in flight: the worker sends up to ACK_WINDOW members before it
  * waits for the caller's answer to the oldest, so the two processes
@@ -125,7 +111,7 @@ static vigil_error ship_member(vg_ctx *ctx, const vg_layer *parent,
 	fd = memfd_create("vigil-member", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
 		return VIGIL_ENOMEM;
-	if (write_all(fd, data, size) != 0 ||
+	if (vg_write_full(fd, data, size) != 0 ||
 	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
 	          F_SEAL_WRITE | F_SEAL_SEAL) != 0) {
 		close(fd);
