@@ -16,6 +16,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 bench=$top/bench
 shared=${VIGIL_SHARED:-$top/../shared}
 VIGIL=${VIGIL:-$top/build/vigil}
+# the unpacking worker beside the binary when it runs from a build tree
+export VIGIL_UNPACKD=${VIGIL_UNPACKD:-$(dirname "$VIGIL")/vigil-unpackd}
 BB=${BUNDLE_BENCH:-$(dirname "$VIGIL")/bench/bundle_bench}
 count=1000000 warm=2000
 while [ $# -gt 0 ]; do

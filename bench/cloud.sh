@@ -17,6 +17,8 @@ set -euo pipefail
 export LC_ALL=C
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$top/build}
+# the unpacking worker of this build, not an installed one
+export VIGIL_UNPACKD=${VIGIL_UNPACKD:-$build/vigil-unpackd}
 cloudd=$build/vigil-cloudd
 vigil=$build/vigil
 conns=${CONNECTIONS:-16}

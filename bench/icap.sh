@@ -24,6 +24,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
 build=$(cd "${1:-$top/build}" && pwd)
+# the unpacking worker of this build, not an installed one
+export VIGIL_UNPACKD=${VIGIL_UNPACKD:-$build/vigil-unpackd}
 module=$build/icap/.libs/srv_vigil.so
 [ -f "$module" ] || { echo "icap.sh: build srv_vigil.so first ($module)" >&2; exit 2; }
 [ "$(id -u)" -eq 0 ] || { echo "icap.sh: needs root (private mount for clamav_mod)" >&2; exit 2; }

@@ -21,6 +21,8 @@ set -euo pipefail
 export LC_ALL=C
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD:-$top/build}
+# the unpacking worker of this build, not an installed one
+export VIGIL_UNPACKD=${VIGIL_UNPACKD:-$build/vigil-unpackd}
 tree_mb=${1:-200}
 limit=${WORKLOAD_TIMEOUT:-900}
 

@@ -15,6 +15,8 @@ set -euo pipefail
 export LC_ALL=C
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD:-$top/build}
+# the unpacking worker of this build, not an installed one
+export VIGIL_UNPACKD=${VIGIL_UNPACKD:-$build/vigil-unpackd}
 corpus=${1:-$build/bench-corpus}
 size_mb=${2:-750}
 requests=${REQUESTS:-10000}

@@ -15,6 +15,8 @@ export LC_ALL=C
 top=$(cd "$(dirname "$0")/.." && pwd)
 shared=${VIGIL_SHARED:-$top/../shared}
 VIGIL=${VIGIL:-$top/build/vigil}
+# the unpacking worker beside the binary when it runs from a build tree
+export VIGIL_UNPACKD=${VIGIL_UNPACKD:-$(dirname "$VIGIL")/vigil-unpackd}
 VIGILD=${VIGILD:-$(dirname "$VIGIL")/vigild}
 count=1000000 warm=2000 workers=2
 while [ $# -gt 0 ]; do

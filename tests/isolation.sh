@@ -106,12 +106,16 @@ else
 	ok "nothing reported by the scanning process"
 fi
 
-# No helper: unpacking is an error, never a silent in-process fallback
-# or a CLEAN; --no-isolation unpacks in-process without one.
+# No helper: the engine refuses to start (never a silent in-process
+# fallback or a CLEAN); --no-isolation unpacks in-process without one.
 VIGIL_UNPACKD=$scratch/no-such-helper
 expect_exit 2 "no helper: the error is reported" "$VIGIL" scan \
 	--no-summary "$scratch/in/after.tar" "$scratch/in/plain.txt"
-expect_grep 'after.tar: .*unpacking worker' "$err" "no helper: error names the worker"
+expect_grep 'no-such-helper: cannot run the unpacking worker' "$err" \
+	"no helper: said once, before any file, naming the helper"
+if printf '%s\n' "$out" | grep -q 'plain.txt: OK'; then
+	fail "no helper: a file was reported CLEAN: $out"
+else ok "no helper: nothing is reported CLEAN"; fi
 expect_exit 1 "--no-isolation needs no helper" "$VIGIL" scan \
 	--no-isolation --no-summary "$scratch/in/after.tar"
 expect_grep 'after.tar!eicar.com: Eicar-Test-Signature FOUND' "$out" \

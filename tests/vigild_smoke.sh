@@ -73,4 +73,16 @@ pgrep -f -- "--config $scratch/vigild.conf" >/dev/null &&
 	fail "vigild processes left" || ok "no process left"
 grep -q 'vigild stopped' "$scratch/vigild.log" && ok "LogFile written" ||
 	fail "log: $(cat "$scratch/vigild.log")"
+
+# without its unpacking worker vigild does not start: it would otherwise
+# answer every scan with an error and let files through
+VIGIL_UNPACKD=$scratch/no-such-helper timeout 30 "$VIGILD" --foreground \
+	--config "$scratch/vigild.conf" >"$scratch/nohelper.out" 2>&1
+rc=$?
+[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && ok "no helper: vigild refuses to start (exit $rc)" ||
+	fail "no helper: exit $rc: $(cat "$scratch/nohelper.out")"
+grep -q 'no-such-helper: cannot run the unpacking worker' "$scratch/nohelper.out" \
+	"$scratch/vigild.log" && ok "no helper: the reason is said" ||
+	fail "no helper: reason not said: $(cat "$scratch/nohelper.out")"
+[ ! -e "$ctl" ] && ok "no helper: no control socket left" || fail "control socket left"
 finish

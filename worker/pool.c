@@ -102,6 +102,20 @@ vigil_error vg_pool_new(vigil_engine *e, vg_pool **out)
 	p->owner = getpid();
 	snprintf(p->helper, sizeof p->helper, "%s",
 	         helper && *helper ? helper : VG_UNPACKD_PATH);
+	/* A daemon without its helper would answer every scan with an
+	 * error (and an on-access daemon would let files through): say so
+	 * once, when the engine is made, not on every file. An engine that
+	 * neither unpacks nor holds ClamAV databases never needs one. */
+	if ((!e->options[VIGIL_OPT_NO_UNPACK] || (c && c->compiled)) &&
+	    access(p->helper, X_OK) != 0) {
+		int e2 = errno;
+		vg_pool_free(p);
+		return vg_engine_fail(e, VIGIL_EWORKER, "%s: cannot run the "
+		                      "unpacking worker: %s (install vigil-unpackd, "
+		                      "set VIGIL_UNPACKD, or turn isolation off)",
+		                      helper && *helper ? helper : VG_UNPACKD_PATH,
+		                      strerror(e2));
+	}
 	p->config.type = VG_MSG_CONFIG;
 	cfg = &p->config.u.config;
 	memcpy(cfg->limits, e->limits, sizeof cfg->limits);

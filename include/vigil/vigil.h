@@ -92,7 +92,8 @@ typedef enum vigil_error {
 	VIGIL_EROLLBACK = 23, /* bundle older than the lowest version allowed */
 	/* Isolation: */
 	VIGIL_EWORKER = 24    /* an unpacking worker (vigil-unpackd) cannot
-	                       * start: see VIGIL_OPT_NO_ISOLATION */
+	                       * start (freeze checks the helper is there):
+	                       * see VIGIL_OPT_NO_ISOLATION */
 } vigil_error;
 
 /* Number of vigil_error values, for tables and tests. */
