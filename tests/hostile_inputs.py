@@ -6,7 +6,7 @@ isolation on; tests/isolation.sh uses the xar.
 
     hostile_inputs.py DIR [NAME...]   write all (or the NAMEs) into DIR
 
-  cab_lzx_oob.cab     heap write past the 32 KiB LZX output buffer
+  cab_lzx_oob.cab     heap write 32 KiB past the LZX output buffer
   cab_skip_null.cab   NULL read while skipping a member (SIGSEGV)
   xar_doublelink.xar  endless loop over a doubled hard link
   gzip_recursive.gz   gzip in gzip in gzip: stuck in archive_read_open
@@ -48,8 +48,6 @@ def cab(folders, files, data):
     return head + folder_table + table + b"".join(data)
 
 
-def cfdata(csum, cb_data, cb_uncomp, payload):
-    return struct.pack("<IHH", csum, cb_data, cb_uncomp) + payload
 
 
 def cab_skip_null():
@@ -61,7 +59,8 @@ def cab_skip_null():
     bytes and finishes the block's checksum over memimage: a read at
     address 4."""
     n = 64
-    block = cfdata(0x1234, n, n, b"x" * n)
+    # checksum, compressed and uncompressed size, data
+    block = struct.pack("<IHH", 0x1234, n, n) + b"x" * n
     return cab([(0, 2)], [(n, 0, b"a.txt")], [block])
 
 
@@ -81,32 +80,61 @@ class LzxBits:
 
 
 def cab_lzx_oob():
-    """An LZX folder whose one CFDATA block says 65,280 bytes
+    """An LZX folder whose one CFDATA block says 65,281 bytes
     uncompressed (over the 32 KiB limit) and more compressed bytes
     than there are. Reading the member fails on that block, but its
-    sizes stay; the skip that follows decompresses the block's 65,280
-    bytes into the 32 KiB buffer, 8 KiB past its end (libarchive
+    sizes stay; the skip that follows decompresses the block's 65,281
+    bytes into the 32 KiB buffer, 32 KiB past its end (libarchive
     #2919). As the rejected block's header is never consumed, the
     decoder starts on the header itself: its eight bytes are also the
-    LZX stream's start (E8 translation on, an uncompressed block of
-    65,520 bytes), and the two sizes come out of those bits."""
+    LZX stream's start (E8 translation on, a verbatim block of 65,520
+    bytes), and the two sizes come out of those bits. The block's
+    trees give two main symbols (a match at the last offset, short or
+    long) and two lengths, so each two bits of 1 copy 257 bytes."""
     bits = LzxBits()
     bits.put(1, 1)            # E8 translation follows
     bits.put(1, 32)           # its size
-    bits.put(3, 3)            # an uncompressed block
+    bits.put(1, 3)            # a verbatim block
     bits.put(0xFFF0, 24)      # of 65,520 bytes
-    bits.put(0, 4)            # padding to the word
-    head = bits.bytes()
-    csum, cb_data, cb_uncomp = struct.unpack("<IHH", head)
+
+    def pretree(lengths):     # the 20 four-bit lengths of a pre-tree
+        for sym in range(20):
+            bits.put(lengths.get(sym, 0), 4)
+
+    def zero_runs(runs, code):   # pre-tree symbol 18 (its code): 20-51 zeros
+        for n in runs:
+            bits.put(*code)
+            bits.put(n - 20, 5)
+    # main tree, elements 0-255 (literals): none. Pre-tree: 0 "as
+    # before" '0', 18 '1'
+    pretree({0: 1, 18: 1})
+    bits.put(0, 1)
+    zero_runs((51,) * 5, (1, 1))
+    # elements 256-495 (matches): 262 and 263, one bit each. Pre-tree:
+    # 16 "one more than before" '0', 17 (4-19 zeros) '10', 18 '11'
+    pretree({16: 1, 17: 2, 18: 2})
+    bits.put(2, 2)
+    bits.put(6 - 4, 4)        # 256-261
+    bits.put(0, 1)            # 262
+    bits.put(0, 1)            # 263
+    zero_runs((51, 51, 51, 51, 28), (3, 2))
+    # length tree, 249 elements: 247 and 248, one bit each
+    pretree({16: 1, 18: 1})
+    zero_runs((51, 51, 51, 51, 43), (1, 1))
+    bits.put(0, 1)
+    bits.put(0, 1)
+    # main symbol 263 (repeated offset 0, length from the length
+    # tree), length 248: 257 bytes, 300 times
+    for _ in range(300):
+        bits.put(3, 2)
+    data = bits.bytes()
+    csum, cb_data, cb_uncomp = struct.unpack_from("<IHH", data)
     assert cb_uncomp > 0x8000, "uncompressed size within the buffer"
-    # repeated offsets R0 R1 R2, then 40 KiB of plain bytes
-    payload = struct.pack("<III", 1, 1, 1) + bytes(range(256)) * 160
     # fewer bytes than cbData: the block never ends, so its checksum
     # is never finished (that would be cab_skip_null's bug instead)
-    assert len(payload) < cb_data
+    assert len(data) - 8 < cb_data
     window_15 = 3 | 15 << 8   # LZX, 32 KiB window
-    return cab([(window_15, 1)], [(0x10000, 0, b"a.bin")],
-               [cfdata(csum, cb_data, cb_uncomp, payload)])
+    return cab([(window_15, 1)], [(0x10000, 0, b"a.bin")], [data])
 
 
 # ---------------------------------------------------------------- xar
