@@ -214,11 +214,13 @@ def rar_block(htype, flags, body):
 
 
 def rar_staticdata():
-    """A RAR 2.9 compressed member whose LZ stream starts with a filter
-    (main symbol 257) carrying a new VM program that says 960 MiB of
-    static data follow. 3.6.2's compile_program allocates and fills
-    that much from a 100-byte file (libarchive #3105 bounds it by the
-    VM's 256 KiB memory)."""
+    """A RAR 2.9 compressed member of four bytes whose LZ stream starts
+    with a filter (main symbol 257) carrying a new VM program that says
+    960 MiB of static data follow. 3.6.2's compile_program allocates
+    and fills that much from a 100-byte file (libarchive #3105 bounds
+    it by the VM's 256 KiB memory). The filter would start past the
+    member's end, so it never runs: the four literals and their CRC
+    read back, and in-process the file ends CLEAN after its gigabyte."""
     static_len = 960 << 20
     prog = MsbBits()
     prog.put(1, 1)                       # static data follows
@@ -230,7 +232,7 @@ def rar_staticdata():
     code = bytes([xor]) + body           # first byte: XOR of the rest
     rec = MsbBits()
     rarvm_number(rec, 0)                 # program 0: a new one
-    rarvm_number(rec, 0)                 # block start
+    rarvm_number(rec, 1000)              # block start, past the end
     rarvm_number(rec, len(code))         # program length
     for c in code:
         rec.put(c, 8)
@@ -239,16 +241,18 @@ def rar_staticdata():
     s = MsbBits()
     s.put(0, 1)                          # LZ, not PPMd
     s.put(0, 1)                          # fresh tables
-    # the code-length code: symbol 1 (add one) '0', 18 and 19 (runs
-    # of zeros, 3 and 7 bits of count) '10' and '11'
+    # the code-length code, two bits each: symbols 1 and 2 (add one,
+    # add two), 18 and 19 (runs of zeros, 3 and 7 bits of count)
     pre = [0] * 20
-    pre[1], pre[18], pre[19] = 1, 2, 2
+    pre[1] = pre[2] = pre[18] = pre[19] = 2
     for length in pre:
         s.put(length, 4)
 
     def zeros(n):
         while n:
             k = min(n, 138)
+            if 0 < n - k < 3:
+                k -= 3
             if k >= 11:
                 s.put(3, 2)
                 s.put(k - 11, 7)
@@ -256,24 +260,34 @@ def rar_staticdata():
                 s.put(2, 2)
                 s.put(k - 3, 3)
             n -= k
-    # 404 code lengths: main code symbols 256 and 257 one bit each
-    zeros(256)
-    s.put(0, 1)
-    s.put(0, 1)
+    # 404 code lengths: in the main code 'a' one bit ('0'), 256 and
+    # 257 two bits ('10', '11')
+    zeros(ord("a"))
+    s.put(0, 2)
+    zeros(256 - ord("a") - 1)
+    s.put(1, 2)
+    s.put(1, 2)
     zeros(404 - 258)
-    s.put(1, 1)                          # symbol 257: a filter
+    s.put(3, 2)                          # symbol 257: a filter
     assert 7 <= len(record) < 7 + 256
     s.put(0x80 | 6, 8)                   # program number follows; length
     s.put(len(record) - 7, 8)            # in the next byte, less 7
     for c in record:
         s.put(c, 8)
+    data = b"aaaa"
+    for _ in data:
+        s.put(0, 1)                      # literal 'a'
+    s.put(2, 2)                          # symbol 256: end of block,
+    s.put(0, 1)                          # a new file follows,
+    s.put(0, 1)                          # with the same tables
     packed = s.bytes() + bytes(16)
 
     name = b"a.txt"
     # packed, unpacked size, host OS, CRC, DOS time, version 2.9,
     # method normal, name length, attributes
-    fh = struct.pack("<IIBIIBBHI", len(packed), 4096, 0, 0, 0x5a210000,
-                     29, 0x33, len(name), 0x20) + name
+    fh = struct.pack("<IIBIIBBHI", len(packed), len(data), 0,
+                     zlib.crc32(data), 0x5a210000, 29, 0x33, len(name),
+                     0x20) + name
     return (b"Rar!\x1a\x07\x00" + rar_block(0x73, 0, bytes(6)) +
             rar_block(0x74, 0x8000, fh) + packed +
             rar_block(0x7b, 0x4000, b""))
