@@ -107,11 +107,15 @@ TESTS += $(VG_ONACCESS_TESTS)
 EXTRA_DIST += $(VG_ONACCESS_TESTS) tests/onaccess_harness.py
 
 # isolation (issue 8): misbehaving workers contained and replaced; the
-# same verdicts with and without isolation. libarchive_hostile.sh bounds
+# same verdicts with and without isolation; inputs of our own that
+# crash, hang or blow up Debian's libarchive in-process bounded
+# (hostile_inputs.py writes them). libarchive_hostile.sh bounds
 # libarchive's own hostile inputs from a fetched libarchive tree
 # (LIBARCHIVE_TESTS=DIR); it is run by hand, since CI has no such tree
-TESTS += tests/isolation.sh tests/isolation_same.sh
+TESTS += tests/isolation.sh tests/isolation_same.sh \
+	tests/isolation_hostile.sh
 EXTRA_DIST += tests/isolation.sh tests/isolation_same.sh \
+	tests/isolation_hostile.sh tests/hostile_inputs.py \
 	tests/libarchive_hostile.sh
 
 # out of memory is an error, never CLEAN: every Nth allocation of a scan
