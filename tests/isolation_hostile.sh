@@ -9,8 +9,9 @@
 # in well under 10 s and under 512 MB (workers included).
 #
 # First, in-process (--no-isolation): the two CAB inputs must still
-# kill the process, or they no longer reach libarchive's bugs (a fixed
-# libarchive also ends up here: then update the expectations). The
+# kill the process, or they no longer reach libarchive's bugs (with the
+# Debian libarchive they were checked against; a later one only gets a
+# note). The
 # hangs and the 960 MiB are not run in-process here; the libarchive
 # inputs they copy are in tests/libarchive_hostile.sh (run by hand).
 . "$top_srcdir/tests/lib.sh"
@@ -30,6 +31,8 @@ asan=no scan_time=2 limit=10
 if grep -q -- '-fsanitize=address' "$top_builddir/Makefile" 2>/dev/null; then
 	asan=yes scan_time=5 limit=30
 fi
+checked_version=3.6.2-1+deb12u5
+libarchive_version=$(dpkg-query -W -f='${Version}' libarchive13 2>/dev/null)
 for f in cab_lzx_oob.cab cab_skip_null.cab; do
 	# sanitizer builds report instead of dying by the signal; no core
 	(ulimit -c 0; ASAN_OPTIONS=detect_leaks=0 exec timeout 10 "$VIGIL" \
@@ -40,7 +43,13 @@ for f in cab_lzx_oob.cab cab_skip_null.cab; do
 	    grep -q 'AddressSanitizer' "$scratch/inproc.err"; then
 		ok "$f: in-process scan killed (status $rc)"
 	else
-		fail "$f: in-process scan ended with $rc, not by a fault: $(head -c 300 "$scratch/inproc.err")"
+		# the inputs were checked against this Debian libarchive; a
+		# later security update may fix the bug: say so, do not fail
+		if [ "$libarchive_version" = "$checked_version" ]; then
+			fail "$f: in-process scan ended with $rc, not by a fault: $(head -c 300 "$scratch/inproc.err")"
+		else
+			echo "note: $f no longer kills an in-process scan with libarchive $libarchive_version (checked with $checked_version): the bug may be fixed; the isolated checks below still run"
+		fi
 	fi
 done
 
