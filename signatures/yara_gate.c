@@ -7,6 +7,8 @@
  */
 #include "config.h"
 
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -310,38 +312,43 @@ static int read_chain(lexer *l, const char *closer, int level, int *gated)
 	}
 }
 
-/* A condition up to the rule's closing '}': 1 when gated. */
+/* A condition up to the rule's closing '}': 1 when gated, 0 when not,
+ * -1 when the text is not understood. */
 static int gated_condition(lexer *l)
 {
 	int gated;
 
-	return read_chain(l, "}", 0, &gated) && gated;
+	if (!read_chain(l, "}", 0, &gated))
+		return -1;
+	return gated;
 }
 
-/* After "rule": the name, tags, '{', then everything up to "condition:"
- * (meta and strings, whose texts, regexes and hex strings the tokenizer
- * steps over), then the condition. 1 when the rule is gated. */
-static int gated_rule(lexer *l)
+/* After "rule": the name (in *name), tags, '{', then everything up to
+ * "condition:" (meta and strings, whose texts, regexes and hex strings
+ * the tokenizer steps over), then the condition up to the rule's '}'.
+ * 1 when the rule is gated, 0 when not, -1 when not understood. */
+static int gated_rule(lexer *l, token *name)
 {
 	token t;
 
-	if (next(l).kind != T_IDENT)
-		return 0;
+	*name = next(l);
+	if (name->kind != T_IDENT)
+		return -1;
 	t = next(l);
 	if (tok_is(t, T_PUNCT, ":")) {
 		while ((t = next(l)).kind == T_IDENT)
 			;
 	}
 	if (!tok_is(t, T_PUNCT, "{"))
-		return 0;
+		return -1;
 	for (;;) {
 		t = next(l);
 		if (t.kind == T_END || t.kind == T_BAD ||
 		    tok_is(t, T_PUNCT, "}") || tok_is(t, T_PUNCT, "{"))
-			return 0;
+			return -1;
 		if (tok_is(t, T_IDENT, "condition")) {
 			if (!tok_is(next(l), T_PUNCT, ":"))
-				return 0;
+				return -1;
 			return gated_condition(l);
 		}
 	}
@@ -366,7 +373,8 @@ int vg_yara_gate_mz(const char *src, size_t len)
 		           tok_is(t, T_IDENT, "global")) {
 			continue; /* modifiers of the rule that follows */
 		} else if (tok_is(t, T_IDENT, "rule")) {
-			if (!gated_rule(&l))
+			token name;
+			if (gated_rule(&l, &name) != 1)
 				return 0;
 			rules++;
 		} else {
@@ -378,4 +386,243 @@ int vg_yara_gate_mz(const char *src, size_t len)
 int vg_yara_is_mz(const unsigned char *data, size_t size)
 {
 	return vg_match(data, size, 0, "MZ", 2);
+}
+
+/* ------------------------------------------------------------------ */
+/* Splitting a file by rule                                            */
+/* ------------------------------------------------------------------ */
+
+/* Imports a file may name and still be split (a bit each). */
+#define MAX_IMPORTS 32
+
+typedef struct split_rule {
+	size_t start, end; /* its bytes, modifiers included */
+	token name;
+	int gated;
+	unsigned mods;     /* bit i: it names the module of imports[i] */
+	int where;         /* VG_GATE_* bits: the texts it goes to */
+} split_rule;
+
+typedef struct split_import {
+	size_t start, end; /* the whole `import "x"` statement */
+	token module;      /* the name, without quotes */
+} split_import;
+
+typedef struct split_file {
+	split_rule *rules;
+	size_t nrules, cap;
+	split_import imports[MAX_IMPORTS];
+	size_t nimports;
+	int whole;         /* the file is not split: one placement for all */
+} split_file;
+
+static uint32_t name_hash(const char *s, size_t n)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	return h;
+}
+
+static int same_token(token a, token b)
+{
+	return a.n == b.n && memcmp(a.s, b.s, a.n) == 0;
+}
+
+/* Reads the file's top level into f; 0 when some of it is not
+ * understood (then f->whole is set), -1 on ENOMEM. */
+static int split_read(const char *src, size_t len, split_file *f)
+{
+	lexer l = { src, src + len, 0 };
+	const char *mod_start = NULL;
+
+	for (;;) {
+		token t = next(&l);
+
+		if (t.kind == T_END)
+			return mod_start ? 0 : 1;
+		if (tok_is(t, T_IDENT, "import") && !mod_start) {
+			token m = next(&l);
+			split_import *im;
+			if (m.kind != T_STR || m.n < 2 || f->nimports == MAX_IMPORTS)
+				return 0;
+			im = &f->imports[f->nimports++];
+			im->start = (size_t)(t.s - src);
+			im->end = (size_t)(l.p - src);
+			im->module = (token){ T_IDENT, m.s + 1, m.n - 2 };
+		} else if (tok_is(t, T_IDENT, "private")) {
+			if (!mod_start)
+				mod_start = t.s;
+		} else if (tok_is(t, T_IDENT, "global")) {
+			/* a global rule is a term of every rule of its namespace */
+			f->whole = 1;
+			if (!mod_start)
+				mod_start = t.s;
+		} else if (tok_is(t, T_IDENT, "rule")) {
+			split_rule *r;
+			token name;
+			int g;
+			if (f->nrules == f->cap) {
+				size_t ncap = f->cap ? f->cap * 2 : 64;
+				split_rule *nr = realloc(f->rules, ncap * sizeof *nr);
+				if (!nr)
+					return -1;
+				f->rules = nr;
+				f->cap = ncap;
+			}
+			if ((g = gated_rule(&l, &name)) < 0)
+				return 0;
+			r = &f->rules[f->nrules++];
+			r->start = (size_t)((mod_start ? mod_start : t.s) - src);
+			r->end = (size_t)(l.p - src);
+			r->name = name;
+			r->gated = g;
+			r->mods = 0;
+			mod_start = NULL;
+		} else {
+			return 0; /* include, or anything unexpected */
+		}
+	}
+}
+
+/*
+ * Which modules each rule names, and whether a rule names another rule
+ * of the file (then the file stays whole: the two must share a set).
+ * Every identifier of the rule's text counts, tags and meta keys
+ * included: more than needed is only slower. -1 on ENOMEM.
+ */
+static int split_refs(const char *src, split_file *f)
+{
+	size_t nb = 16;
+	uint32_t *slots;
+
+	while (nb < 2 * f->nrules)
+		nb *= 2;
+	if (!(slots = calloc(nb, sizeof *slots)))
+		return -1;
+	/* rule names, index + 1 per slot; a name twice keeps the file
+	 * whole (libyara refuses it, as it must) */
+	for (size_t i = 0; i < f->nrules && !f->whole; i++) {
+		token n = f->rules[i].name;
+		size_t k = name_hash(n.s, n.n) & (nb - 1);
+		for (; slots[k]; k = (k + 1) & (nb - 1))
+			if (same_token(f->rules[slots[k] - 1].name, n))
+				f->whole = 1;
+		slots[k] = (uint32_t)i + 1;
+	}
+	for (size_t i = 0; i < f->nrules && !f->whole; i++) {
+		split_rule *r = &f->rules[i];
+		lexer l = { src + r->start, src + r->end, 0 };
+		token t;
+
+		while ((t = next(&l)).kind != T_END && t.kind != T_BAD) {
+			if (t.kind != T_IDENT)
+				continue;
+			for (size_t m = 0; m < f->nimports; m++)
+				if (same_token(t, f->imports[m].module))
+					r->mods |= 1u << m;
+			for (size_t k = name_hash(t.s, t.n) & (nb - 1); slots[k];
+			     k = (k + 1) & (nb - 1))
+				if (slots[k] - 1 != i &&
+				    same_token(f->rules[slots[k] - 1].name, t))
+					f->whole = 1;
+		}
+		if (t.kind == T_BAD)
+			f->whole = 1;
+	}
+	free(slots);
+	return 0;
+}
+
+/* A copy of the text with every rule not going to `where` and every
+ * import none of them names blanked (newlines kept, so lines still
+ * number as in the file). NULL on ENOMEM. */
+static char *split_text(const char *src, size_t len, const split_file *f,
+                        int where)
+{
+	char *t = malloc(len + 1);
+	unsigned used = 0;
+
+	if (!t)
+		return NULL;
+	memcpy(t, src, len);
+	t[len] = '\0';
+	for (size_t i = 0; i < f->nrules; i++) {
+		const split_rule *r = &f->rules[i];
+		if (r->where & where) {
+			used |= r->mods;
+			continue;
+		}
+		for (size_t p = r->start; p < r->end; p++)
+			if (t[p] != '\n')
+				t[p] = ' ';
+	}
+	for (size_t m = 0; m < f->nimports; m++) {
+		if (used & (1u << m))
+			continue;
+		for (size_t p = f->imports[m].start; p < f->imports[m].end; p++)
+			if (t[p] != '\n')
+				t[p] = ' ';
+	}
+	return t;
+}
+
+int vg_yara_gate_split(const char *src, size_t len,
+                       char *texts[VG_GATE_NSETS])
+{
+	static const int bit[VG_GATE_NSETS] = { VG_GATE_ALL, VG_GATE_MZ,
+	                                        VG_GATE_NOT_MZ };
+	split_file f = { .whole = 0 };
+	int rc, where = 0, all_gated = 1;
+
+	for (int k = 0; k < VG_GATE_NSETS; k++)
+		texts[k] = NULL;
+	if (!src)
+		src = "", len = 0;
+	rc = split_read(src, len, &f);
+	if (rc < 0)
+		goto nomem;
+	if (rc == 0)
+		f.whole = 1;
+	if (!f.whole && split_refs(src, &f) < 0)
+		goto nomem;
+	for (size_t i = 0; i < f.nrules; i++) {
+		split_rule *r = &f.rules[i];
+		/* a rule needing a module goes to both halves: on an "MZ"
+		 * object it runs with the gated rules' module, on any other
+		 * with the few that need it there too */
+		r->where = r->gated ? VG_GATE_MZ
+		         : r->mods ? VG_GATE_MZ | VG_GATE_NOT_MZ : VG_GATE_ALL;
+		all_gated &= r->gated;
+		where |= r->where;
+	}
+	if (rc == 0 || f.nrules == 0) {
+		/* not understood, or no rule: as it is, for every object, in
+		 * both halves when it may import a module */
+		where = rc != 0 || !memmem(src, len, "import", 6) ? VG_GATE_ALL
+		      : VG_GATE_MZ | VG_GATE_NOT_MZ;
+		f.nrules = 0;
+		f.nimports = 0;
+	} else if (f.whole) {
+		where = all_gated ? VG_GATE_MZ
+		      : f.nimports ? VG_GATE_MZ | VG_GATE_NOT_MZ : VG_GATE_ALL;
+		f.nrules = 0;
+		f.nimports = 0;
+	}
+	for (int k = 0; k < VG_GATE_NSETS; k++) {
+		if (!(where & bit[k]))
+			continue;
+		if (!(texts[k] = split_text(src, len, &f, bit[k])))
+			goto nomem;
+	}
+	free(f.rules);
+	return 0;
+nomem:
+	for (int k = 0; k < VG_GATE_NSETS; k++) {
+		free(texts[k]);
+		texts[k] = NULL;
+	}
+	free(f.rules);
+	return -1;
 }

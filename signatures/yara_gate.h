@@ -18,6 +18,32 @@
  */
 int vg_yara_gate_mz(const char *src, size_t len);
 
+/* The sets a rule file's rules go to (vg_yara_gate_split). */
+enum { VG_GATE_SET_ALL, VG_GATE_SET_MZ, VG_GATE_SET_NOT_MZ, VG_GATE_NSETS };
+#define VG_GATE_ALL 0x1    /* scanned on every object */
+#define VG_GATE_MZ 0x2     /* only on objects starting "MZ" */
+#define VG_GATE_NOT_MZ 0x4 /* only on the others */
+
+/*
+ * Splits a source file by rule into up to three texts, each the whole
+ * file with the rules that go elsewhere (and the imports none of its
+ * rules name) blanked, newlines kept so lines number as in the file:
+ * texts[VG_GATE_SET_MZ] gets the rules vg_yara_gate_mz's test proves
+ * gated; a rule naming a module (`pe.`...) goes to both
+ * texts[VG_GATE_SET_MZ] and texts[VG_GATE_SET_NOT_MZ] (the two halves
+ * see disjoint objects, so each object runs it once, and a set without
+ * modules costs no module set-up per object); every other rule goes to
+ * texts[VG_GATE_SET_ALL]. A file the tokenizer does not fully
+ * understand, with global rules, with a rule naming another rule of the
+ * file or with a name twice is not split: all of it goes to one place
+ * (MZ when every rule is gated, both halves when it may import a
+ * module, ALL otherwise). A NULL text gets no rules. Each text is
+ * malloc'd, NUL-terminated and as long as src. 0, or -1 on ENOMEM (no
+ * text is left allocated).
+ */
+int vg_yara_gate_split(const char *src, size_t len,
+                       char *texts[VG_GATE_NSETS]);
+
 /* 1 when the object's first two bytes are "MZ". */
 int vg_yara_is_mz(const unsigned char *data, size_t size);
 

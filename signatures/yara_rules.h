@@ -11,6 +11,7 @@
 #include <yara.h>
 
 #include "engine/vg.h"
+#include "signatures/yara_gate.h"
 #include "signatures/yara_severity.h"
 #include "engine/attrs.h"
 
@@ -18,22 +19,28 @@
 typedef struct vg_yara_set {
 	YR_RULES *rules;
 	unsigned externals; /* bit VG_YX_*: the set declares it as a string */
-	int mz_only;        /* no rule can match unless the object is "MZ..." */
+	int gate;           /* VG_GATE_MZ: scanned only on objects starting
+	                     * "MZ"; VG_GATE_NOT_MZ: only on the others (its
+	                     * rules are all in an MZ set too); else all */
 	vigil_verdict dflt; /* a .yarc's default verdict (vigil_engine_load_as) */
 	vg_yara_sev *sev;   /* per rule, by index in rules_table; from freeze */
 	int shared;         /* rules belong to the shared cache (bundles) */
 } vg_yara_set;
 
-/* The two compilers sources go to (yara_gate.h). */
-enum { VG_YARA_REST, VG_YARA_MZ, VG_YARA_NKINDS };
+/* The compilers sources go to (yara_gate.h, vg_yara_gate_split). */
+enum { VG_YARA_REST = VG_GATE_SET_ALL, VG_YARA_MZ = VG_GATE_SET_MZ,
+       VG_YARA_NOT_MZ = VG_GATE_SET_NOT_MZ, VG_YARA_NKINDS };
 
 typedef struct vg_yara_source {
 	char *path;
 	char *ns;       /* namespace: the base name without extension */
-	int kind;       /* VG_YARA_REST, VG_YARA_MZ; -1 once in a set */
+	unsigned kinds; /* bit k: some of its rules are in compiler k; a
+	                 * bit is cleared once that compiler is a set */
+	int whole;      /* compiled whole into VG_YARA_REST, not split (its
+	                 * namespace is shared with another file) */
 	vigil_verdict dflt;  /* for its rules that state no severity */
-	uint32_t first_rule; /* its rules' indexes in its kind's compiler */
-	uint32_t nrules;
+	uint32_t first_rule[VG_YARA_NKINDS]; /* its rules' indexes in each */
+	uint32_t nrules[VG_YARA_NKINDS];     /* compiler */
 } vg_yara_source;
 
 typedef struct vg_yara {
@@ -72,7 +79,7 @@ vigil_error vg_yara_add_compiled(vigil_engine *e, vg_yara *y,
  */
 vigil_error vg_yara_add_image(vigil_engine *e, vg_yara *y,
                               const uint8_t *data, size_t size,
-                              const char *what, int mz_only,
+                              const char *what, int gate,
                               const uint8_t digest[32]);
 
 /* Writes each set as a bundle part (frozen engines only). */
