@@ -44,6 +44,25 @@ enum { VG_GATE_SET_ALL, VG_GATE_SET_MZ, VG_GATE_SET_NOT_MZ, VG_GATE_NSETS };
 int vg_yara_gate_split(const char *src, size_t len,
                        char *texts[VG_GATE_NSETS]);
 
+/*
+ * For a text of the not-MZ set: the same rules with every use of the pe
+ * module replaced by what it gives on an object not starting "MZ" (the
+ * module then finds no PE header): `pe.is_pe` by 0, every other member
+ * and the functions that check for a PE by an integer YARA cannot read
+ * (`uint8(filesize)`, undefined), `P == "text"` and the like by an
+ * undefined comparison, a constant by undefined where its other operand
+ * already is; `import "pe"` blanked. Undefined stays undefined through
+ * every operator (and `and`, `or`, `not`, `defined`, `at`, `in`, `of`
+ * treat both the same), so each rule gives what it gave with the module
+ * there, and a set without the module costs no pe set-up per object. A
+ * replacement of the wrong type fails to compile: the caller then keeps
+ * the original. Lines keep their numbers. 1 with the new text in *out
+ * (malloc'd, NUL-terminated), 0 when pe is named in a way not replaced
+ * or not at all, -1 on ENOMEM.
+ */
+int vg_yara_gate_unpe(const char *src, size_t len, char **out,
+                      size_t *outlen);
+
 /* 1 when the object's first two bytes are "MZ". */
 int vg_yara_is_mz(const unsigned char *data, size_t size);
 

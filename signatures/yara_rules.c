@@ -238,12 +238,75 @@ static vigil_error read_source(vigil_engine *e, const char *path,
 	return VIGIL_OK;
 }
 
-/* The texts of a source for each compiler (vg_yara_gate_split); a
- * source whose namespace is shared compiles whole into the rest. */
+/* 1 when text compiles on its own in namespace ns (a trial, for
+ * vg_yara_gate_unpe's rewrite), 0 when not, -1 on ENOMEM. */
+static int compiles_alone(const char *ns, const char *text)
+{
+	YR_COMPILER *c;
+	int ok;
+
+	if (yr_compiler_create(&c) != ERROR_SUCCESS)
+		return -1;
+	yr_compiler_set_callback(c, ignore_compile_msg, NULL);
+	for (unsigned i = 0; i < VG_YX_COUNT; i++) {
+		if (yr_compiler_define_string_variable(c, vg_yx_names[i], "")
+		    != ERROR_SUCCESS) {
+			yr_compiler_destroy(c);
+			return -1;
+		}
+	}
+	ok = yr_compiler_add_string(c, text, ns) == 0;
+	if (!ok && c->last_error == ERROR_INSUFFICIENT_MEMORY) {
+		yr_compiler_destroy(c);
+		return -1;
+	}
+	yr_compiler_destroy(c);
+	return ok;
+}
+
+/*
+ * The not-MZ text without the pe module (vg_yara_gate_unpe), when the
+ * rewrite applies and compiles; else the text stays as it is.
+ */
+static vigil_error not_mz_without_pe(vigil_engine *e,
+                                     const vg_yara_source *src,
+                                     char **text, size_t *len)
+{
+	char *out;
+	size_t outlen;
+	int rc = vg_yara_gate_unpe(*text, *len, &out, &outlen);
+
+	if (rc == 0)
+		return VIGIL_OK;
+	if (rc > 0 && memchr(out, '\0', outlen) == NULL)
+		rc = compiles_alone(src->ns, out);
+	else if (rc > 0)
+		rc = 0;
+	if (rc < 0) {
+		free(out);
+		return vg_engine_fail(e, VIGIL_ENOMEM, "%s: out of memory",
+		                      src->path);
+	}
+	if (rc == 0) {
+		free(out);
+		return VIGIL_OK;
+	}
+	free(*text);
+	*text = out;
+	*len = outlen;
+	return VIGIL_OK;
+}
+
+/* The texts of a source for each compiler (vg_yara_gate_split), and
+ * their lengths; a source whose namespace is shared compiles whole
+ * into the rest. */
 static vigil_error texts_of(vigil_engine *e, const vg_yara_source *src,
                             char *text, size_t len,
-                            char *texts[VG_YARA_NKINDS])
+                            char *texts[VG_YARA_NKINDS],
+                            size_t lens[VG_YARA_NKINDS])
 {
+	for (int k = 0; k < VG_YARA_NKINDS; k++)
+		lens[k] = len;
 	if (src->whole) {
 		for (int k = 0; k < VG_YARA_NKINDS; k++)
 			texts[k] = NULL;
@@ -258,6 +321,17 @@ static vigil_error texts_of(vigil_engine *e, const vg_yara_source *src,
 	if (vg_yara_gate_split(text, len, texts) < 0)
 		return vg_engine_fail(e, VIGIL_ENOMEM, "%s: out of memory",
 		                      src->path);
+	if (texts[VG_YARA_NOT_MZ]) {
+		vigil_error err = not_mz_without_pe(e, src, &texts[VG_YARA_NOT_MZ],
+		                                    &lens[VG_YARA_NOT_MZ]);
+		if (err != VIGIL_OK) {
+			for (int k = 0; k < VG_YARA_NKINDS; k++) {
+				free(texts[k]);
+				texts[k] = NULL;
+			}
+			return err;
+		}
+	}
 	return VIGIL_OK;
 }
 
@@ -330,13 +404,14 @@ static vigil_error recompile(vigil_engine *e, vg_yara *y,
                              vg_yara_source *src, int kind)
 {
 	char *texts[VG_YARA_NKINDS];
+	size_t lens[VG_YARA_NKINDS];
 	vigil_error err;
 	char *text;
 	size_t len;
 
 	if ((err = read_source(e, src->path, &text, &len)) != VIGIL_OK)
 		return err;
-	err = texts_of(e, src, text, len, texts);
+	err = texts_of(e, src, text, len, texts, lens);
 	free(text);
 	if (err != VIGIL_OK)
 		return err;
@@ -345,7 +420,7 @@ static vigil_error recompile(vigil_engine *e, vg_yara *y,
 		                     "%s: changed while the rules were loading",
 		                     src->path);
 	else
-		err = compile_text(e, y, src, kind, texts[kind], len);
+		err = compile_text(e, y, src, kind, texts[kind], lens[kind]);
 	free_texts(texts);
 	return err;
 }
@@ -406,6 +481,7 @@ vigil_error vg_yara_add_source(vigil_engine *e, vg_yara *y, const char *path)
 {
 	vg_yara_source src = { .dflt = e->load_verdict };
 	char *texts[VG_YARA_NKINDS] = { NULL };
+	size_t lens[VG_YARA_NKINDS];
 	vigil_error err;
 	char *text = NULL;
 	size_t len;
@@ -427,7 +503,7 @@ vigil_error vg_yara_add_source(vigil_engine *e, vg_yara *y, const char *path)
 		goto out;
 	}
 	src.whole = settle_namespace(y, src.ns);
-	if ((err = texts_of(e, &src, text, len, texts)) != VIGIL_OK)
+	if ((err = texts_of(e, &src, text, len, texts, lens)) != VIGIL_OK)
 		goto out;
 	src.kinds = kinds_of(texts);
 	for (int k = 0; k < VG_YARA_NKINDS && err == VIGIL_OK; k++) {
@@ -435,7 +511,7 @@ vigil_error vg_yara_add_source(vigil_engine *e, vg_yara *y, const char *path)
 			continue;
 		err = compiler_ready(e, y, k);
 		if (err == VIGIL_OK)
-			err = compile_text(e, y, &src, k, texts[k], len);
+			err = compile_text(e, y, &src, k, texts[k], lens[k]);
 	}
 	if (err != VIGIL_OK) {
 		/* parts compiled into other compilers must go: rebuilt

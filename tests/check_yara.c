@@ -752,6 +752,24 @@ START_TEST(test_gate_classifier)
 	ck_assert_int_eq(gated("rule a { condition: ((uint16(0) == 0x5a4d)) }"), 1);
 	ck_assert_int_eq(gated("rule a { condition: (uint16(0) == 0x5a4d or true) and true }"), 0);
 	ck_assert_int_eq(gated("rule a { condition: (uint16(0) == 0x5a4d and true) == true }"), 0);
+	/* a pe member or function the module leaves undefined on objects
+	 * not starting "MZ", as a term of the chain */
+	ck_assert_int_eq(gated("import \"pe\" rule a { strings: $a = \"x\" "
+	                       "condition: $a and pe.timestamp > 5 }"), 1);
+	ck_assert_int_eq(gated("import \"pe\" rule a { strings: $a = \"x\" "
+	                       "condition: $a and not pe.number_of_signatures > 0 }"), 1);
+	ck_assert_int_eq(gated("import \"pe\" rule a { condition: "
+	                       "pe.imphash() == \"ab\" and true }"), 1);
+	ck_assert_int_eq(gated("import \"pe\" rule a { condition: true and "
+	                       "pe.sections[2].raw_data_size == (1 or 0) }"), 1);
+	/* defined there: is_pe, constants; or a quantifier, `or`, `defined` */
+	ck_assert_int_eq(gated("import \"pe\" rule a { condition: true and not pe.is_pe }"), 0);
+	ck_assert_int_eq(gated("import \"pe\" rule a { condition: true and pe.DLL == 0x2000 }"), 0);
+	ck_assert_int_eq(gated("import \"pe\" rule a { condition: true and pe.section_index(\".t\") == 0 }"), 0);
+	ck_assert_int_eq(gated("import \"pe\" rule a { condition: true and pe.timestamp of them }"), 0);
+	ck_assert_int_eq(gated("import \"pe\" rule a { condition: pe.timestamp > 5 or true }"), 0);
+	ck_assert_int_eq(gated("import \"pe\" rule a { condition: true and defined pe.timestamp }"), 0);
+	ck_assert_int_eq(gated("import \"pe\" rule a { strings: $a = \"x\" condition: $a at pe.entry_point and true }"), 0);
 	/* a top-level `or` anywhere */
 	ck_assert_int_eq(gated("rule a { condition: uint16(0) == 0x5a4d or true }"), 0);
 	ck_assert_int_eq(gated("rule a { condition: true or uint16(0) == 0x5a4d }"), 0);
