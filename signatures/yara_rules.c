@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -829,9 +830,16 @@ vigil_error vg_yara_freeze(vigil_engine *e, vg_yara *y)
 		if (!y->sets[i].sev &&
 		    (err = severity_table(e, &y->sets[i], NULL)) != VIGIL_OK)
 			return err;
-	for (int k = 0; k < VG_YARA_NKINDS; k++)
-		if ((err = freeze_kind(e, y, k)) != VIGIL_OK)
+	/* the MZ set first (the largest), each compiler's freed memory
+	 * handed back before the next set is built: the sets are built
+	 * one after the other, so the peak is one build's, not their sum */
+	static const int order[VG_YARA_NKINDS] = { VG_YARA_MZ, VG_YARA_NOT_MZ,
+	                                           VG_YARA_REST };
+	for (int k = 0; k < VG_YARA_NKINDS; k++) {
+		if ((err = freeze_kind(e, y, order[k])) != VIGIL_OK)
 			return err;
+		malloc_trim(0);
+	}
 	/* the sources now live in the sets */
 	free_sources(y);
 	/* Rules that may read the name or owner make the cache key on them
