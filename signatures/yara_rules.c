@@ -239,29 +239,40 @@ static vigil_error read_source(vigil_engine *e, const char *path,
 	return VIGIL_OK;
 }
 
-/* 1 when text compiles on its own in namespace ns (a trial, for
- * vg_yara_gate_unpe's rewrite), 0 when not, -1 on ENOMEM. */
-static int compiles_alone(const char *ns, const char *text)
+/* 1 when text compiles in namespace ns next to the texts tried before
+ * (a trial, for vg_yara_gate_unpe's rewrite; each source has its own
+ * namespace here, see settle_namespace), 0 when not, -1 on ENOMEM. One
+ * trial compiler serves every source: making a compiler costs more
+ * than compiling the few rules tried. */
+static int compiles_alone(vg_yara *y, const char *ns, const char *text)
 {
-	YR_COMPILER *c;
 	int ok;
 
-	if (yr_compiler_create(&c) != ERROR_SUCCESS)
-		return -1;
-	yr_compiler_set_callback(c, ignore_compile_msg, NULL);
-	for (unsigned i = 0; i < VG_YX_COUNT; i++) {
-		if (yr_compiler_define_string_variable(c, vg_yx_names[i], "")
-		    != ERROR_SUCCESS) {
-			yr_compiler_destroy(c);
+	if (!y->trial) {
+		if (yr_compiler_create(&y->trial) != ERROR_SUCCESS) {
+			y->trial = NULL;
 			return -1;
 		}
+		yr_compiler_set_callback(y->trial, ignore_compile_msg, NULL);
+		for (unsigned i = 0; i < VG_YX_COUNT; i++) {
+			if (yr_compiler_define_string_variable(y->trial,
+			                                       vg_yx_names[i], "")
+			    != ERROR_SUCCESS) {
+				yr_compiler_destroy(y->trial);
+				y->trial = NULL;
+				return -1;
+			}
+		}
 	}
-	ok = yr_compiler_add_string(c, text, ns) == 0;
-	if (!ok && c->last_error == ERROR_INSUFFICIENT_MEMORY) {
-		yr_compiler_destroy(c);
-		return -1;
+	ok = yr_compiler_add_string(y->trial, text, ns) == 0;
+	if (!ok) {
+		/* a compiler that saw an error takes nothing more */
+		int nomem = y->trial->last_error == ERROR_INSUFFICIENT_MEMORY;
+		yr_compiler_destroy(y->trial);
+		y->trial = NULL;
+		if (nomem)
+			return -1;
 	}
-	yr_compiler_destroy(c);
 	return ok;
 }
 
@@ -269,7 +280,7 @@ static int compiles_alone(const char *ns, const char *text)
  * The not-MZ text without the pe module (vg_yara_gate_unpe), when the
  * rewrite applies and compiles; else the text stays as it is.
  */
-static vigil_error not_mz_without_pe(vigil_engine *e,
+static vigil_error not_mz_without_pe(vigil_engine *e, vg_yara *y,
                                      const vg_yara_source *src,
                                      char **text, size_t *len)
 {
@@ -280,7 +291,7 @@ static vigil_error not_mz_without_pe(vigil_engine *e,
 	if (rc == 0)
 		return VIGIL_OK;
 	if (rc > 0 && memchr(out, '\0', outlen) == NULL)
-		rc = compiles_alone(src->ns, out);
+		rc = compiles_alone(y, src->ns, out);
 	else if (rc > 0)
 		rc = 0;
 	if (rc < 0) {
@@ -301,7 +312,8 @@ static vigil_error not_mz_without_pe(vigil_engine *e,
 /* The texts of a source for each compiler (vg_yara_gate_split), and
  * their lengths; a source whose namespace is shared compiles whole
  * into the rest. */
-static vigil_error texts_of(vigil_engine *e, const vg_yara_source *src,
+static vigil_error texts_of(vigil_engine *e, vg_yara *y,
+                            const vg_yara_source *src,
                             char *text, size_t len,
                             char *texts[VG_YARA_NKINDS],
                             size_t lens[VG_YARA_NKINDS])
@@ -323,7 +335,8 @@ static vigil_error texts_of(vigil_engine *e, const vg_yara_source *src,
 		return vg_engine_fail(e, VIGIL_ENOMEM, "%s: out of memory",
 		                      src->path);
 	if (texts[VG_YARA_NOT_MZ]) {
-		vigil_error err = not_mz_without_pe(e, src, &texts[VG_YARA_NOT_MZ],
+		vigil_error err = not_mz_without_pe(e, y, src,
+		                                    &texts[VG_YARA_NOT_MZ],
 		                                    &lens[VG_YARA_NOT_MZ]);
 		if (err != VIGIL_OK) {
 			for (int k = 0; k < VG_YARA_NKINDS; k++) {
@@ -412,7 +425,7 @@ static vigil_error recompile(vigil_engine *e, vg_yara *y,
 
 	if ((err = read_source(e, src->path, &text, &len)) != VIGIL_OK)
 		return err;
-	err = texts_of(e, src, text, len, texts, lens);
+	err = texts_of(e, y, src, text, len, texts, lens);
 	free(text);
 	if (err != VIGIL_OK)
 		return err;
@@ -504,7 +517,7 @@ vigil_error vg_yara_add_source(vigil_engine *e, vg_yara *y, const char *path)
 		goto out;
 	}
 	src.whole = settle_namespace(y, src.ns);
-	if ((err = texts_of(e, &src, text, len, texts, lens)) != VIGIL_OK)
+	if ((err = texts_of(e, y, &src, text, len, texts, lens)) != VIGIL_OK)
 		goto out;
 	src.kinds = kinds_of(texts);
 	for (int k = 0; k < VG_YARA_NKINDS && err == VIGIL_OK; k++) {
@@ -830,6 +843,10 @@ vigil_error vg_yara_freeze(vigil_engine *e, vg_yara *y)
 		if (!y->sets[i].sev &&
 		    (err = severity_table(e, &y->sets[i], NULL)) != VIGIL_OK)
 			return err;
+	if (y->trial) {
+		yr_compiler_destroy(y->trial);
+		y->trial = NULL;
+	}
 	/* the MZ set first (the largest), each compiler's freed memory
 	 * handed back before the next set is built: the sets are built
 	 * one after the other, so the peak is one build's, not their sum */
@@ -873,6 +890,8 @@ void vg_yara_free(vg_yara *y)
 	for (int k = 0; k < VG_YARA_NKINDS; k++)
 		if (y->compilers[k])
 			yr_compiler_destroy(y->compilers[k]);
+	if (y->trial)
+		yr_compiler_destroy(y->trial);
 	free_sources(y);
 	free(y->sources);
 	for (size_t i = 0; i < y->nsets; i++) {

@@ -49,6 +49,7 @@ typedef struct vg_yara {
 	 * YR_COMPILER that saw an error is unusable), in which case the next
 	 * source or freeze rebuilds it from sources[]. */
 	YR_COMPILER *compilers[VG_YARA_NKINDS];
+	YR_COMPILER *trial;  /* where not-MZ rewrites are tried; to freeze */
 	vg_yara_source *sources; /* the sources that compiled */
 	size_t nsources, sources_cap;
 	vg_yara_set *sets;   /* .yarc sets as loaded, then the sources' two */
