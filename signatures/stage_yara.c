@@ -2,7 +2,8 @@
  * stage_yara.c - the YARA stage: scans each layer's bytes, already in
  * memory, with every loaded rule set through one YR_SCANNER per set and
  * per vigil scanner, setting the external variables for each object.
- * Sets of MZ-gated rule files are skipped for objects not starting "MZ".
+ * An MZ set is skipped for objects not starting "MZ", a not-MZ set for
+ * the others (yara_gate.h).
  * Loading and compiling live in yara_rules.c; see doc/yara.md.
  */
 #include "config.h"

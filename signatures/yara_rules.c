@@ -1,6 +1,6 @@
 /*
- * yara_rules.c - loading YARA rules: sources through two YR_COMPILERs
- * (MZ-gated files and the rest, yara_gate.h), compiled files through
+ * yara_rules.c - loading YARA rules: sources split by rule through three
+ * YR_COMPILERs (MZ, not-MZ and rest, yara_gate.h), compiled files through
  * yr_rules_load_stream, and libyara's process-wide set-up shared by
  * every engine.
  */

@@ -1,7 +1,8 @@
 /*
  * yara_rules.h - the YARA stage's engine state: rule sources compiled
- * into two sets (files whose rules all need an "MZ" object, and the
- * rest; doc/yara.md), compiled (.yarc) files loaded as sets of their own.
+ * into three sets (rules that need an "MZ" object or a module, their
+ * not-MZ copies without pe, and the rest; doc/yara.md), compiled (.yarc)
+ * files loaded as sets of their own.
  */
 #ifndef VIGIL_YARA_RULES_H
 #define VIGIL_YARA_RULES_H
@@ -61,7 +62,8 @@ typedef struct vg_yara {
 vg_yara *vg_yara_get(vigil_engine *e);
 
 /* Compiles a .yar/.yara file, in a namespace named after its base name,
- * into the MZ-gated set or the rest as yara_gate.h classifies its text.
+ * split by rule into the MZ, not-MZ and rest compilers
+ * (vg_yara_gate_split).
  * VIGIL_EDATABASE names file:line on a bad rule. */
 VG_MUST_CHECK
 vigil_error vg_yara_add_source(vigil_engine *e, vg_yara *y, const char *path);
@@ -87,7 +89,8 @@ vigil_error vg_yara_add_image(vigil_engine *e, vg_yara *y,
 struct vg_bundle_writer;
 vigil_error vg_yara_save(const vg_yara *y, struct vg_bundle_writer *w);
 
-/* Turns the sources into sets (the gated files', the rest's), reads
+/* Turns the sources into sets (MZ, not-MZ, rest, built one at a time),
+ * reads
  * every rule's severity (yara_severity.h); sets e->cache_keys_name if
  * any set declares an external the rules could read. */
 VG_MUST_CHECK
