@@ -46,6 +46,9 @@ typedef enum vg_part_kind {
 
 /* Part flags. */
 #define VG_PART_MZ_ONLY 0x1     /* YARA: every rule needs "MZ" at 0 */
+#define VG_PART_NOT_MZ 0x2      /* YARA: scanned only on objects not
+                                 * starting "MZ"; its rules are all in
+                                 * a VG_PART_MZ_ONLY part too */
 
 typedef struct vg_bundle_part {
 	uint32_t kind, flags;

@@ -2,7 +2,8 @@
  * stage_yara.c - the YARA stage: scans each layer's bytes, already in
  * memory, with every loaded rule set through one YR_SCANNER per set and
  * per vigil scanner, setting the external variables for each object.
- * Sets of MZ-gated rule files are skipped for objects not starting "MZ".
+ * An MZ set is skipped for objects not starting "MZ", a not-MZ set for
+ * the others (yara_gate.h).
  * Loading and compiling live in yara_rules.c; see doc/yara.md.
  */
 #include "config.h"
@@ -220,8 +221,10 @@ static vigil_error yara_scan_layer(vg_ctx *ctx, const vg_layer *layer,
 		vigil_error err;
 		int rc;
 
-		/* none of this set's rules can match (yara_gate.h) */
-		if (s->y->sets[i].mz_only && !mz)
+		/* none of this set's rules can match, or an MZ set holds
+		 * them too (yara_gate.h) */
+		if ((s->y->sets[i].gate == VG_GATE_MZ && !mz) ||
+		    (s->y->sets[i].gate == VG_GATE_NOT_MZ && mz))
 			continue;
 		if ((err = set_externals(s, i, values)) != VIGIL_OK)
 			return err;
@@ -302,7 +305,9 @@ static vigil_error yara_load_part(vigil_engine *e, const vg_bundle_part *p,
 		                      "%s: cannot set up libyara", bundle);
 	snprintf(what, sizeof what, "%s: part %s", bundle, p->name);
 	return vg_yara_add_image(e, y, p->data, (size_t)p->size, what,
-	                         (p->flags & VG_PART_MZ_ONLY) != 0, p->digest);
+	                         (p->flags & VG_PART_MZ_ONLY) ? VG_GATE_MZ
+	                         : (p->flags & VG_PART_NOT_MZ) ? VG_GATE_NOT_MZ
+	                         : 0, p->digest);
 }
 
 static vigil_error yara_save(vigil_engine *e, vg_bundle_writer *w)

@@ -1,12 +1,13 @@
 /*
- * yara_rules.c - loading YARA rules: sources through two YR_COMPILERs
- * (MZ-gated files and the rest, yara_gate.h), compiled files through
+ * yara_rules.c - loading YARA rules: sources split by rule through three
+ * YR_COMPILERs (MZ, not-MZ and rest, yara_gate.h), compiled files through
  * yr_rules_load_stream, and libyara's process-wide set-up shared by
  * every engine.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,7 +91,7 @@ static void shared_release(YR_RULES *rules);
  * shared reference released otherwise). dflt is the verdict of its rules
  * that state no severity (vigil_engine_load_as). */
 static vigil_error add_set_ref(vigil_engine *e, vg_yara *y, YR_RULES *rules,
-                               int mz_only, vigil_verdict dflt, int owned)
+                               int gate, vigil_verdict dflt, int owned)
 {
 	if (y->nsets == y->sets_cap) {
 		size_t ncap = y->sets_cap ? y->sets_cap * 2 : 4;
@@ -108,7 +109,7 @@ static vigil_error add_set_ref(vigil_engine *e, vg_yara *y, YR_RULES *rules,
 	y->sets[y->nsets++] = (vg_yara_set){
 		.rules = rules,
 		.externals = declared_externals(rules),
-		.mz_only = mz_only,
+		.gate = gate,
 		.dflt = dflt,
 		.shared = !owned,
 	};
@@ -116,9 +117,9 @@ static vigil_error add_set_ref(vigil_engine *e, vg_yara *y, YR_RULES *rules,
 }
 
 static vigil_error add_set(vigil_engine *e, vg_yara *y, YR_RULES *rules,
-                           int mz_only, vigil_verdict dflt)
+                           int gate, vigil_verdict dflt)
 {
-	return add_set_ref(e, y, rules, mz_only, dflt, 1);
+	return add_set_ref(e, y, rules, gate, dflt, 1);
 }
 
 /* ------------------------------------------------------------------ */
@@ -238,17 +239,141 @@ static vigil_error read_source(vigil_engine *e, const char *path,
 	return VIGIL_OK;
 }
 
-/* Which compiler the text goes to. */
-static int kind_of(const char *text, size_t len)
+/* 1 when text compiles in namespace ns next to the texts tried before
+ * (a trial, for vg_yara_gate_unpe's rewrite; each source has its own
+ * namespace here, see settle_namespace), 0 when not, -1 on ENOMEM. One
+ * trial compiler serves every source: making a compiler costs more
+ * than compiling the few rules tried. */
+static int compiles_alone(vg_yara *y, const char *ns, const char *text)
 {
-	return vg_yara_gate_mz(text, len) ? VG_YARA_MZ : VG_YARA_REST;
+	int ok;
+
+	if (!y->trial) {
+		if (yr_compiler_create(&y->trial) != ERROR_SUCCESS) {
+			y->trial = NULL;
+			return -1;
+		}
+		yr_compiler_set_callback(y->trial, ignore_compile_msg, NULL);
+		for (unsigned i = 0; i < VG_YX_COUNT; i++) {
+			if (yr_compiler_define_string_variable(y->trial,
+			                                       vg_yx_names[i], "")
+			    != ERROR_SUCCESS) {
+				yr_compiler_destroy(y->trial);
+				y->trial = NULL;
+				return -1;
+			}
+		}
+	}
+	ok = yr_compiler_add_string(y->trial, text, ns) == 0;
+	if (!ok) {
+		/* a compiler that saw an error takes nothing more */
+		int nomem = y->trial->last_error == ERROR_INSUFFICIENT_MEMORY;
+		yr_compiler_destroy(y->trial);
+		y->trial = NULL;
+		if (nomem)
+			return -1;
+	}
+	return ok;
 }
 
-/* Compiles the text of src into its kind's compiler. */
-static vigil_error compile_text(vigil_engine *e, vg_yara *y,
-                                vg_yara_source *src, char *text, size_t len)
+/*
+ * The not-MZ text without the pe module (vg_yara_gate_unpe), when the
+ * rewrite applies and compiles; else the text stays as it is.
+ */
+static vigil_error not_mz_without_pe(vigil_engine *e, vg_yara *y,
+                                     const vg_yara_source *src,
+                                     char **text, size_t *len)
 {
-	YR_COMPILER *c = y->compilers[src->kind];
+	char *out;
+	size_t outlen;
+	int rc = vg_yara_gate_unpe(*text, *len, &out, &outlen);
+
+	if (rc == 0)
+		return VIGIL_OK;
+	if (rc > 0 && memchr(out, '\0', outlen) == NULL)
+		rc = compiles_alone(y, src->ns, out);
+	else if (rc > 0)
+		rc = 0;
+	if (rc < 0) {
+		free(out);
+		return vg_engine_fail(e, VIGIL_ENOMEM, "%s: out of memory",
+		                      src->path);
+	}
+	if (rc == 0) {
+		free(out);
+		return VIGIL_OK;
+	}
+	free(*text);
+	*text = out;
+	*len = outlen;
+	return VIGIL_OK;
+}
+
+/* The texts of a source for each compiler (vg_yara_gate_split), and
+ * their lengths; a source whose namespace is shared compiles whole
+ * into the rest. */
+static vigil_error texts_of(vigil_engine *e, vg_yara *y,
+                            const vg_yara_source *src,
+                            char *text, size_t len,
+                            char *texts[VG_YARA_NKINDS],
+                            size_t lens[VG_YARA_NKINDS])
+{
+	for (int k = 0; k < VG_YARA_NKINDS; k++)
+		lens[k] = len;
+	if (src->whole) {
+		for (int k = 0; k < VG_YARA_NKINDS; k++)
+			texts[k] = NULL;
+		if (!(texts[VG_YARA_REST] = strndup(text, len)) && len)
+			return vg_engine_fail(e, VIGIL_ENOMEM, "%s: out of memory",
+			                      src->path);
+		if (!texts[VG_YARA_REST] && !(texts[VG_YARA_REST] = strdup("")))
+			return vg_engine_fail(e, VIGIL_ENOMEM, "%s: out of memory",
+			                      src->path);
+		return VIGIL_OK;
+	}
+	if (vg_yara_gate_split(text, len, texts) < 0)
+		return vg_engine_fail(e, VIGIL_ENOMEM, "%s: out of memory",
+		                      src->path);
+	if (texts[VG_YARA_NOT_MZ]) {
+		vigil_error err = not_mz_without_pe(e, y, src,
+		                                    &texts[VG_YARA_NOT_MZ],
+		                                    &lens[VG_YARA_NOT_MZ]);
+		if (err != VIGIL_OK) {
+			for (int k = 0; k < VG_YARA_NKINDS; k++) {
+				free(texts[k]);
+				texts[k] = NULL;
+			}
+			return err;
+		}
+	}
+	return VIGIL_OK;
+}
+
+static unsigned kinds_of(char *const texts[VG_YARA_NKINDS])
+{
+	unsigned kinds = 0;
+
+	for (int k = 0; k < VG_YARA_NKINDS; k++)
+		if (texts[k])
+			kinds |= 1u << k;
+	return kinds;
+}
+
+static void free_texts(char *texts[VG_YARA_NKINDS])
+{
+	for (int k = 0; k < VG_YARA_NKINDS; k++) {
+		free(texts[k]);
+		texts[k] = NULL;
+	}
+}
+
+/* Compiles text (len bytes, as long as the file) of src into the
+ * compiler of a kind. */
+static vigil_error compile_text(vigil_engine *e, vg_yara *y,
+                                vg_yara_source *src, int kind, char *text,
+                                size_t len)
+{
+	YR_COMPILER *c = y->compilers[kind];
 	compile_msg m = { .errors = 0 };
 	uint32_t first = c->next_rule_idx;
 	int nerr;
@@ -271,15 +396,15 @@ static vigil_error compile_text(vigil_engine *e, vg_yara *y,
 	if (nerr == 0) {
 		/* rules are numbered in compile order: the file's severity
 		 * default applies to this range (freeze_kind) */
-		src->first_rule = first;
-		src->nrules = c->next_rule_idx - first;
+		src->first_rule[kind] = first;
+		src->nrules[kind] = c->next_rule_idx - first;
 		return VIGIL_OK;
 	}
 	/* After an error the compiler cannot take more rules: drop it and
 	 * let the next source rebuild it from the files that compiled. */
 	nerr = c->last_error;
 	yr_compiler_destroy(c);
-	y->compilers[src->kind] = NULL;
+	y->compilers[kind] = NULL;
 	if (nerr == ERROR_INSUFFICIENT_MEMORY)
 		return vg_engine_fail(e, VIGIL_ENOMEM, "%s: out of memory",
 		                      src->path);
@@ -287,24 +412,30 @@ static vigil_error compile_text(vigil_engine *e, vg_yara *y,
 	                      m.errors ? m.text : "YARA compile error");
 }
 
-/* Compiles a source accepted before, when a compiler is rebuilt. A file
- * classified MZ-gated must still be. */
+/* Compiles the part of a source accepted before that goes to a kind,
+ * when that compiler is rebuilt. The file must still split the same. */
 static vigil_error recompile(vigil_engine *e, vg_yara *y,
-                             vg_yara_source *src)
+                             vg_yara_source *src, int kind)
 {
+	char *texts[VG_YARA_NKINDS];
+	size_t lens[VG_YARA_NKINDS];
 	vigil_error err;
 	char *text;
 	size_t len;
 
 	if ((err = read_source(e, src->path, &text, &len)) != VIGIL_OK)
 		return err;
-	if (src->kind == VG_YARA_MZ && kind_of(text, len) != VG_YARA_MZ)
+	err = texts_of(e, y, src, text, len, texts, lens);
+	free(text);
+	if (err != VIGIL_OK)
+		return err;
+	if (kinds_of(texts) != src->kinds)
 		err = vg_engine_fail(e, VIGIL_EDATABASE,
 		                     "%s: changed while the rules were loading",
 		                     src->path);
 	else
-		err = compile_text(e, y, src, text, len);
-	free(text);
+		err = compile_text(e, y, src, kind, texts[kind], lens[kind]);
+	free_texts(texts);
 	return err;
 }
 
@@ -319,9 +450,9 @@ static vigil_error compiler_ready(vigil_engine *e, vg_yara *y, int kind)
 	if ((err = compiler_new(e, y, kind)) != VIGIL_OK)
 		return err;
 	for (size_t i = 0; i < y->nsources; i++) {
-		if (y->sources[i].kind != kind)
+		if (!(y->sources[i].kinds & (1u << kind)))
 			continue;
-		if ((err = recompile(e, y, &y->sources[i])) != VIGIL_OK)
+		if ((err = recompile(e, y, &y->sources[i], kind)) != VIGIL_OK)
 			return err;
 	}
 	return VIGIL_OK;
@@ -329,40 +460,42 @@ static vigil_error compiler_ready(vigil_engine *e, vg_yara *y, int kind)
 
 /*
  * Files sharing a namespace (same base name) share private and global
- * rules, so they must share a compiler: an MZ-gated file joining a
- * namespace of the rest goes with the rest, and a file of the rest
- * joining a gated namespace takes that namespace's files back to the
- * rest, whose compilers are then rebuilt.
+ * rules, so they must share a compiler: such files are not split and
+ * all go whole to the rest (the files of that namespace accepted
+ * before too, whose compilers are then rebuilt). 1 when src is one.
  */
-static int settle_namespace(vg_yara *y, const char *ns, int kind)
+static int settle_namespace(vg_yara *y, const char *ns)
 {
-	int demote = 0;
+	int shared = 0, moved = 0;
 
 	for (size_t i = 0; i < y->nsources; i++) {
-		if (y->sources[i].kind < 0 || y->sources[i].kind == kind ||
-		    strcmp(y->sources[i].ns, ns) != 0)
+		vg_yara_source *o = &y->sources[i];
+		if (strcmp(o->ns, ns) != 0)
 			continue;
-		if (kind == VG_YARA_MZ)
-			kind = VG_YARA_REST;
-		else
-			demote = 1;
+		shared = 1;
+		if (!o->whole) {
+			/* none of its kinds is a set yet: sets are made at
+			 * freeze, after which nothing loads */
+			o->whole = 1;
+			o->kinds = 1u << VG_YARA_REST;
+			moved = 1;
+		}
 	}
-	if (!demote)
-		return kind;
-	for (size_t i = 0; i < y->nsources; i++)
-		if (y->sources[i].kind >= 0 && strcmp(y->sources[i].ns, ns) == 0)
-			y->sources[i].kind = VG_YARA_REST;
-	for (int k = 0; k < VG_YARA_NKINDS; k++) {
-		if (y->compilers[k])
-			yr_compiler_destroy(y->compilers[k]);
-		y->compilers[k] = NULL;
+	if (moved) {
+		for (int k = 0; k < VG_YARA_NKINDS; k++) {
+			if (y->compilers[k])
+				yr_compiler_destroy(y->compilers[k]);
+			y->compilers[k] = NULL;
+		}
 	}
-	return VG_YARA_REST;
+	return shared;
 }
 
 vigil_error vg_yara_add_source(vigil_engine *e, vg_yara *y, const char *path)
 {
-	vg_yara_source src = { .kind = VG_YARA_REST, .dflt = e->load_verdict };
+	vg_yara_source src = { .dflt = e->load_verdict };
+	char *texts[VG_YARA_NKINDS] = { NULL };
+	size_t lens[VG_YARA_NKINDS];
 	vigil_error err;
 	char *text = NULL;
 	size_t len;
@@ -383,15 +516,32 @@ vigil_error vg_yara_add_source(vigil_engine *e, vg_yara *y, const char *path)
 		err = vg_engine_fail(e, VIGIL_ENOMEM, "%s: out of memory", path);
 		goto out;
 	}
-	src.kind = settle_namespace(y, src.ns, kind_of(text, len));
-	err = compiler_ready(e, y, src.kind);
-	if (err == VIGIL_OK)
-		err = compile_text(e, y, &src, text, len);
-	if (err == VIGIL_OK) {
-		y->sources[y->nsources++] = src;
-		src.path = src.ns = NULL;
+	src.whole = settle_namespace(y, src.ns);
+	if ((err = texts_of(e, y, &src, text, len, texts, lens)) != VIGIL_OK)
+		goto out;
+	src.kinds = kinds_of(texts);
+	for (int k = 0; k < VG_YARA_NKINDS && err == VIGIL_OK; k++) {
+		if (!texts[k])
+			continue;
+		err = compiler_ready(e, y, k);
+		if (err == VIGIL_OK)
+			err = compile_text(e, y, &src, k, texts[k], lens[k]);
 	}
+	if (err != VIGIL_OK) {
+		/* parts compiled into other compilers must go: rebuilt
+		 * without this file when next needed */
+		for (int k = 0; k < VG_YARA_NKINDS; k++) {
+			if (!texts[k] || !y->compilers[k])
+				continue;
+			yr_compiler_destroy(y->compilers[k]);
+			y->compilers[k] = NULL;
+		}
+		goto out;
+	}
+	y->sources[y->nsources++] = src;
+	src.path = src.ns = NULL;
 out:
+	free_texts(texts);
 	free(text);
 	free(src.path);
 	free(src.ns);
@@ -410,14 +560,14 @@ static size_t stream_read(void *ptr, size_t size, size_t count, void *f)
 /* Loads compiled rules from a stream as a set; what names the source
  * in messages. */
 static vigil_error load_stream(vigil_engine *e, vg_yara *y, YR_STREAM *stream,
-                               const char *what, int mz_only)
+                               const char *what, int gate)
 {
 	YR_RULES *rules = NULL;
 	int rc = yr_rules_load_stream(stream, &rules);
 
 	switch (rc) {
 	case ERROR_SUCCESS:
-		return add_set(e, y, rules, mz_only, e->load_verdict);
+		return add_set(e, y, rules, gate, e->load_verdict);
 	case ERROR_INSUFFICIENT_MEMORY:
 		return vg_engine_fail(e, VIGIL_ENOMEM, "%s: out of memory", what);
 	case ERROR_UNSUPPORTED_FILE_VERSION:
@@ -538,7 +688,7 @@ static void shared_release(YR_RULES *rules)
 
 vigil_error vg_yara_add_image(vigil_engine *e, vg_yara *y,
                               const uint8_t *data, size_t size,
-                              const char *what, int mz_only,
+                              const char *what, int gate,
                               const uint8_t digest[32])
 {
 	mem_stream m = { data, size, 0 };
@@ -547,7 +697,7 @@ vigil_error vg_yara_add_image(vigil_engine *e, vg_yara *y,
 	vigil_error err;
 
 	if (!rules) {
-		if ((err = load_stream(e, y, &stream, what, mz_only)) != VIGIL_OK)
+		if ((err = load_stream(e, y, &stream, what, gate)) != VIGIL_OK)
 			return err;
 		/* load_stream added the set last: hand its rules to the cache */
 		rules = y->sets[y->nsets - 1].rules;
@@ -555,7 +705,7 @@ vigil_error vg_yara_add_image(vigil_engine *e, vg_yara *y,
 			y->sets[y->nsets - 1].shared = 1;
 		return VIGIL_OK;
 	}
-	return add_set_ref(e, y, rules, mz_only, e->load_verdict, 0);
+	return add_set_ref(e, y, rules, gate, e->load_verdict, 0);
 }
 
 /* Writes into a bundle part. */
@@ -570,16 +720,20 @@ vigil_error vg_yara_save(const vg_yara *y, vg_bundle_writer *w)
 {
 	YR_STREAM stream = { .user_data = w, .write = part_write };
 	vigil_error err;
-	char name[32];
+	char name[48];
 
 	if (!y)
 		return VIGIL_OK;
 	for (size_t i = 0; i < y->nsets; i++) {
 		const vg_yara_set *set = &y->sets[i];
 		snprintf(name, sizeof name, "rules-%zu%s", i + 1,
-		         set->mz_only ? "-mz" : "");
+		         set->gate == VG_GATE_MZ ? "-mz"
+		         : set->gate == VG_GATE_NOT_MZ ? "-not-mz" : "");
 		if ((err = vg_bundle_part_begin(w, VG_PART_YARA,
-		                                set->mz_only ? VG_PART_MZ_ONLY : 0,
+		                                set->gate == VG_GATE_MZ
+		                                ? VG_PART_MZ_ONLY
+		                                : set->gate == VG_GATE_NOT_MZ
+		                                ? VG_PART_NOT_MZ : 0,
 		                                name)))
 			return err;
 		if (yr_rules_save_stream(set->rules, &stream) != ERROR_SUCCESS)
@@ -623,10 +777,11 @@ static uint8_t *source_defaults(const vg_yara *y, int kind, uint32_t nrules)
 	memset(d, VIGIL_MALICIOUS, nrules);
 	for (size_t i = 0; i < y->nsources; i++) {
 		const vg_yara_source *src = &y->sources[i];
-		if (src->kind != kind)
+		if (!(src->kinds & (1u << kind)))
 			continue;
-		for (uint32_t r = src->first_rule;
-		     r < src->first_rule + src->nrules && r < nrules; r++)
+		for (uint32_t r = src->first_rule[kind];
+		     r < src->first_rule[kind] + src->nrules[kind] && r < nrules;
+		     r++)
 			d[r] = (uint8_t)src->dflt;
 	}
 	return d;
@@ -642,7 +797,7 @@ static vigil_error freeze_kind(vigil_engine *e, vg_yara *y, int kind)
 	int rc;
 
 	for (size_t i = 0; i < y->nsources; i++)
-		n += y->sources[i].kind == kind;
+		n += (y->sources[i].kinds & (1u << kind)) != 0;
 	if (n == 0)
 		return VIGIL_OK;
 	if ((err = compiler_ready(e, y, kind)) != VIGIL_OK)
@@ -653,7 +808,10 @@ static vigil_error freeze_kind(vigil_engine *e, vg_yara *y, int kind)
 	if (rc != ERROR_SUCCESS)
 		return vg_engine_fail(e, VIGIL_ENOMEM,
 		                      "cannot build YARA rules (yara error %d)", rc);
-	if ((err = add_set(e, y, rules, kind == VG_YARA_MZ, VIGIL_MALICIOUS))
+	if ((err = add_set(e, y, rules,
+	                   kind == VG_YARA_MZ ? VG_GATE_MZ
+	                   : kind == VG_YARA_NOT_MZ ? VG_GATE_NOT_MZ : 0,
+	                   VIGIL_MALICIOUS))
 	    != VIGIL_OK)
 		return err;
 	if (!(dflts = source_defaults(y, kind, rules->num_rules)))
@@ -663,8 +821,7 @@ static vigil_error freeze_kind(vigil_engine *e, vg_yara *y, int kind)
 	if (err != VIGIL_OK)
 		return err;
 	for (size_t i = 0; i < y->nsources; i++)
-		if (y->sources[i].kind == kind)
-			y->sources[i].kind = -1; /* in a set now */
+		y->sources[i].kinds &= ~(1u << kind); /* in a set now */
 	return VIGIL_OK;
 }
 
@@ -686,9 +843,20 @@ vigil_error vg_yara_freeze(vigil_engine *e, vg_yara *y)
 		if (!y->sets[i].sev &&
 		    (err = severity_table(e, &y->sets[i], NULL)) != VIGIL_OK)
 			return err;
-	for (int k = 0; k < VG_YARA_NKINDS; k++)
-		if ((err = freeze_kind(e, y, k)) != VIGIL_OK)
+	if (y->trial) {
+		yr_compiler_destroy(y->trial);
+		y->trial = NULL;
+	}
+	/* the MZ set first (the largest), each compiler's freed memory
+	 * handed back before the next set is built: the sets are built
+	 * one after the other, so the peak is one build's, not their sum */
+	static const int order[VG_YARA_NKINDS] = { VG_YARA_MZ, VG_YARA_NOT_MZ,
+	                                           VG_YARA_REST };
+	for (int k = 0; k < VG_YARA_NKINDS; k++) {
+		if ((err = freeze_kind(e, y, order[k])) != VIGIL_OK)
 			return err;
+		malloc_trim(0);
+	}
 	/* the sources now live in the sets */
 	free_sources(y);
 	/* Rules that may read the name or owner make the cache key on them
@@ -705,10 +873,12 @@ uint64_t vg_yara_count(const vg_yara *y)
 
 	if (!y)
 		return 0;
+	/* a not-MZ set's rules are all in an MZ set too */
 	for (size_t i = 0; i < y->nsets; i++)
-		n += y->sets[i].rules->num_rules;
+		if (y->sets[i].gate != VG_GATE_NOT_MZ)
+			n += y->sets[i].rules->num_rules;
 	for (int k = 0; k < VG_YARA_NKINDS; k++)
-		if (y->compilers[k])
+		if (y->compilers[k] && k != VG_YARA_NOT_MZ)
 			n += y->compilers[k]->next_rule_idx;
 	return n;
 }
@@ -720,6 +890,8 @@ void vg_yara_free(vg_yara *y)
 	for (int k = 0; k < VG_YARA_NKINDS; k++)
 		if (y->compilers[k])
 			yr_compiler_destroy(y->compilers[k]);
+	if (y->trial)
+		yr_compiler_destroy(y->trial);
 	free_sources(y);
 	free(y->sources);
 	for (size_t i = 0; i < y->nsets; i++) {

@@ -1,7 +1,8 @@
 /*
  * yara_rules.h - the YARA stage's engine state: rule sources compiled
- * into two sets (files whose rules all need an "MZ" object, and the
- * rest; doc/yara.md), compiled (.yarc) files loaded as sets of their own.
+ * into three sets (rules that need an "MZ" object or a module, their
+ * not-MZ copies without pe, and the rest; doc/yara.md), compiled (.yarc)
+ * files loaded as sets of their own.
  */
 #ifndef VIGIL_YARA_RULES_H
 #define VIGIL_YARA_RULES_H
@@ -11,6 +12,7 @@
 #include <yara.h>
 
 #include "engine/vg.h"
+#include "signatures/yara_gate.h"
 #include "signatures/yara_severity.h"
 #include "engine/attrs.h"
 
@@ -18,22 +20,28 @@
 typedef struct vg_yara_set {
 	YR_RULES *rules;
 	unsigned externals; /* bit VG_YX_*: the set declares it as a string */
-	int mz_only;        /* no rule can match unless the object is "MZ..." */
+	int gate;           /* VG_GATE_MZ: scanned only on objects starting
+	                     * "MZ"; VG_GATE_NOT_MZ: only on the others (its
+	                     * rules are all in an MZ set too); else all */
 	vigil_verdict dflt; /* a .yarc's default verdict (vigil_engine_load_as) */
 	vg_yara_sev *sev;   /* per rule, by index in rules_table; from freeze */
 	int shared;         /* rules belong to the shared cache (bundles) */
 } vg_yara_set;
 
-/* The two compilers sources go to (yara_gate.h). */
-enum { VG_YARA_REST, VG_YARA_MZ, VG_YARA_NKINDS };
+/* The compilers sources go to (yara_gate.h, vg_yara_gate_split). */
+enum { VG_YARA_REST = VG_GATE_SET_ALL, VG_YARA_MZ = VG_GATE_SET_MZ,
+       VG_YARA_NOT_MZ = VG_GATE_SET_NOT_MZ, VG_YARA_NKINDS };
 
 typedef struct vg_yara_source {
 	char *path;
 	char *ns;       /* namespace: the base name without extension */
-	int kind;       /* VG_YARA_REST, VG_YARA_MZ; -1 once in a set */
+	unsigned kinds; /* bit k: some of its rules are in compiler k; a
+	                 * bit is cleared once that compiler is a set */
+	int whole;      /* compiled whole into VG_YARA_REST, not split (its
+	                 * namespace is shared with another file) */
 	vigil_verdict dflt;  /* for its rules that state no severity */
-	uint32_t first_rule; /* its rules' indexes in its kind's compiler */
-	uint32_t nrules;
+	uint32_t first_rule[VG_YARA_NKINDS]; /* its rules' indexes in each */
+	uint32_t nrules[VG_YARA_NKINDS];     /* compiler */
 } vg_yara_source;
 
 typedef struct vg_yara {
@@ -42,6 +50,7 @@ typedef struct vg_yara {
 	 * YR_COMPILER that saw an error is unusable), in which case the next
 	 * source or freeze rebuilds it from sources[]. */
 	YR_COMPILER *compilers[VG_YARA_NKINDS];
+	YR_COMPILER *trial;  /* where not-MZ rewrites are tried; to freeze */
 	vg_yara_source *sources; /* the sources that compiled */
 	size_t nsources, sources_cap;
 	vg_yara_set *sets;   /* .yarc sets as loaded, then the sources' two */
@@ -53,7 +62,8 @@ typedef struct vg_yara {
 vg_yara *vg_yara_get(vigil_engine *e);
 
 /* Compiles a .yar/.yara file, in a namespace named after its base name,
- * into the MZ-gated set or the rest as yara_gate.h classifies its text.
+ * split by rule into the MZ, not-MZ and rest compilers
+ * (vg_yara_gate_split).
  * VIGIL_EDATABASE names file:line on a bad rule. */
 VG_MUST_CHECK
 vigil_error vg_yara_add_source(vigil_engine *e, vg_yara *y, const char *path);
@@ -72,14 +82,15 @@ vigil_error vg_yara_add_compiled(vigil_engine *e, vg_yara *y,
  */
 vigil_error vg_yara_add_image(vigil_engine *e, vg_yara *y,
                               const uint8_t *data, size_t size,
-                              const char *what, int mz_only,
+                              const char *what, int gate,
                               const uint8_t digest[32]);
 
 /* Writes each set as a bundle part (frozen engines only). */
 struct vg_bundle_writer;
 vigil_error vg_yara_save(const vg_yara *y, struct vg_bundle_writer *w);
 
-/* Turns the sources into sets (the gated files', the rest's), reads
+/* Turns the sources into sets (MZ, not-MZ, rest, built one at a time),
+ * reads
  * every rule's severity (yara_severity.h); sets e->cache_keys_name if
  * any set declares an external the rules could read. */
 VG_MUST_CHECK

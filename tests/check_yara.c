@@ -752,6 +752,24 @@ START_TEST(test_gate_classifier)
 	ck_assert_int_eq(gated("rule a { condition: ((uint16(0) == 0x5a4d)) }"), 1);
 	ck_assert_int_eq(gated("rule a { condition: (uint16(0) == 0x5a4d or true) and true }"), 0);
 	ck_assert_int_eq(gated("rule a { condition: (uint16(0) == 0x5a4d and true) == true }"), 0);
+	/* a pe member or function the module leaves undefined on objects
+	 * not starting "MZ", as a term of the chain */
+	ck_assert_int_eq(gated("import \"pe\" rule a { strings: $a = \"x\" "
+	                       "condition: $a and pe.timestamp > 5 }"), 1);
+	ck_assert_int_eq(gated("import \"pe\" rule a { strings: $a = \"x\" "
+	                       "condition: $a and not pe.number_of_signatures > 0 }"), 1);
+	ck_assert_int_eq(gated("import \"pe\" rule a { condition: "
+	                       "pe.imphash() == \"ab\" and true }"), 1);
+	ck_assert_int_eq(gated("import \"pe\" rule a { condition: true and "
+	                       "pe.sections[2].raw_data_size == (1 or 0) }"), 1);
+	/* defined there: is_pe, constants; or a quantifier, `or`, `defined` */
+	ck_assert_int_eq(gated("import \"pe\" rule a { condition: true and not pe.is_pe }"), 0);
+	ck_assert_int_eq(gated("import \"pe\" rule a { condition: true and pe.DLL == 0x2000 }"), 0);
+	ck_assert_int_eq(gated("import \"pe\" rule a { condition: true and pe.section_index(\".t\") == 0 }"), 0);
+	ck_assert_int_eq(gated("import \"pe\" rule a { condition: true and pe.timestamp of them }"), 0);
+	ck_assert_int_eq(gated("import \"pe\" rule a { condition: pe.timestamp > 5 or true }"), 0);
+	ck_assert_int_eq(gated("import \"pe\" rule a { condition: true and defined pe.timestamp }"), 0);
+	ck_assert_int_eq(gated("import \"pe\" rule a { strings: $a = \"x\" condition: $a at pe.entry_point and true }"), 0);
 	/* a top-level `or` anywhere */
 	ck_assert_int_eq(gated("rule a { condition: uint16(0) == 0x5a4d or true }"), 0);
 	ck_assert_int_eq(gated("rule a { condition: true or uint16(0) == 0x5a4d }"), 0);
@@ -823,7 +841,7 @@ static void count_sets(vigil_engine *e, size_t *mz, size_t *rest)
 	*mz = *rest = 0;
 	ck_assert_ptr_nonnull(y);
 	for (size_t i = 0; i < y->nsets; i++)
-		(*(y->sets[i].mz_only ? mz : rest))++;
+		(*(y->sets[i].gate == VG_GATE_MZ ? mz : rest))++;
 }
 
 static const char gated_rules[] =
@@ -869,6 +887,84 @@ START_TEST(test_gate_split)
 	vigil_result_free(r);
 	r = scan_mem(s, "M", NULL);
 	ck_assert_uint_eq(vigil_result_finding_count(r), 0);
+	vigil_result_free(r);
+	vigil_scanner_free(s);
+	vigil_engine_free(e);
+}
+END_TEST
+
+/* One file split by rule: the gated rule goes to the MZ set, the rule
+ * naming the pe module to the MZ set and to the not-MZ set, the plain
+ * rule to the rest, which imports nothing; a file whose rule names
+ * another rule stays whole. Each object matches every rule once. */
+static size_t count_gate(vigil_engine *e, int gate)
+{
+	const vg_yara *y = e->stage_state[VG_STAGE_yara];
+	size_t n = 0;
+
+	for (size_t i = 0; i < y->nsets; i++)
+		n += y->sets[i].gate == gate;
+	return n;
+}
+
+START_TEST(test_gate_split_rules)
+{
+	char a[512], b[512];
+	snprintf(a, sizeof a, "%s", write_text("mixed.yar",
+		"import \"pe\"\n"
+		"// a comment holding rule x { condition: true }\n"
+		"rule Gated { strings: $a = \"evil\" condition:\n"
+		"  uint16(0) == 0x5a4d and $a }\n"
+		"rule Pe { strings: $a = \"evil\" condition:\n"
+		"  $a and not pe.is_pe }\n"
+		"private rule Plain { strings: $a = \"evil\" condition: $a }\n"
+		"rule Line { condition: filesize == 0 and\n"
+		"  undefined_thing }\n"));
+	snprintf(b, sizeof b, "%s", write_text("refs.yar",
+		"private rule P { strings: $a = \"bad\" condition: $a }\n"
+		"rule R { condition: P and uint16(0) == 0x5a4d }\n"
+		"rule Q { condition: P }\n"));
+	const char *paths[] = { a, NULL };
+	const char *paths2[] = { b, NULL };
+	vigil_engine *e = NULL;
+	vigil_scanner *s = NULL;
+	vigil_result *r;
+
+	/* the error names the line in the file, blanked rules or not */
+	ck_assert_int_eq(vigil_engine_new(&e), VIGIL_OK);
+	ck_assert_int_eq(vigil_engine_load(e, paths[0]), VIGIL_EDATABASE);
+	ck_assert_msg(strstr(vigil_engine_last_error(e), "mixed.yar:9:") != NULL,
+	              "%s", vigil_engine_last_error(e));
+	vigil_engine_free(e);
+
+	snprintf(a, sizeof a, "%s", write_text("mixed.yar",
+		"import \"pe\"\n"
+		"rule Gated { strings: $a = \"evil\" condition:\n"
+		"  uint16(0) == 0x5a4d and $a }\n"
+		"rule Pe { strings: $a = \"evil\" condition:\n"
+		"  $a and not pe.is_pe }\n"
+		"rule Plain { strings: $a = \"evil\" condition: $a }\n"));
+	e = engine_with(paths);
+	ck_assert_int_eq(vigil_engine_load(e, paths2[0]), VIGIL_OK);
+	ck_assert_int_eq(vigil_engine_freeze(e), VIGIL_OK);
+	ck_assert_uint_eq(vigil_engine_signature_count(e), 6);
+	ck_assert_uint_eq(count_gate(e, VG_GATE_MZ), 1);
+	ck_assert_uint_eq(count_gate(e, VG_GATE_NOT_MZ), 1);
+	ck_assert_uint_eq(count_gate(e, 0), 1);
+	ck_assert_int_eq(vigil_scanner_new(e, &s), VIGIL_OK);
+	r = scan_mem(s, "MZ evil bad", NULL);
+	ck_assert_uint_eq(vigil_result_finding_count(r), 5);
+	ck_assert_ptr_nonnull(find(r, "mixed:Gated"));
+	ck_assert_ptr_nonnull(find(r, "mixed:Pe")); /* MZ but not a PE */
+	ck_assert_ptr_nonnull(find(r, "mixed:Plain"));
+	ck_assert_ptr_nonnull(find(r, "refs:R"));
+	ck_assert_ptr_nonnull(find(r, "refs:Q"));
+	vigil_result_free(r);
+	r = scan_mem(s, "ZM evil bad", NULL);
+	ck_assert_uint_eq(vigil_result_finding_count(r), 3);
+	ck_assert_ptr_nonnull(find(r, "mixed:Pe"));
+	ck_assert_ptr_nonnull(find(r, "mixed:Plain"));
+	ck_assert_ptr_nonnull(find(r, "refs:Q"));
 	vigil_result_free(r);
 	vigil_scanner_free(s);
 	vigil_engine_free(e);
@@ -931,6 +1027,7 @@ static Suite *yara_suite(void)
 	tcase_add_test(tc, test_gate_classifier);
 	tcase_add_test(tc, test_gate_split);
 	tcase_add_test(tc, test_gate_namespace);
+	tcase_add_test(tc, test_gate_split_rules);
 	suite_add_tcase(s, tc);
 	return s;
 }
