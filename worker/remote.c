@@ -89,6 +89,7 @@ typedef struct job {
 	vg_msg_dying why;
 	int done;                /* DONE read early (see take_done) */
 	vg_msg_done done_msg;
+	vg_msg_ack ack;          /* members scanned, not acknowledged yet */
 	char broke[160];         /* how it broke the protocol */
 } job;
 
@@ -375,17 +376,23 @@ static int on_member(job *j, int fd, vigil_error *err)
 ack:
 	if (*err || j->done)
 		return 0;
-	ack.u.ack.stop = ctx->stop ||
-	                 (ctx->budget.deadline_us &&
-	                  vg_now_us() >= ctx->budget.deadline_us);
 	/* what the member brought beyond itself (nested members), which
 	 * the worker cannot see; it counted the member itself */
-	ack.u.ack.members = delta(ctx->budget.members, before.members, 1);
-	ack.u.ack.extracted = delta(ctx->budget.extracted, before.extracted,
-	                            m->size);
+	j->ack.members += delta(ctx->budget.members, before.members, 1);
+	j->ack.extracted += delta(ctx->budget.extracted, before.extracted,
+	                          m->size);
+	j->ack.count++;
+	j->ack.stop = ctx->stop ||
+	              (ctx->budget.deadline_us &&
+	               vg_now_us() >= ctx->budget.deadline_us);
+	/* a few members at a time, a stop at once */
+	if (j->ack.count < VG_ACK_EVERY && !j->ack.stop)
+		return 0;
 	/* the job is over already: the worker would drop the ACK */
 	if (done_queued(j->w->sock))
 		return 0;
+	ack.u.ack = j->ack;
+	j->ack = (vg_msg_ack){ 0 };
 	/* a worker that does not read its socket is broken, not waited for */
 	if (vg_msg_send(j->w->sock, &ack, -1, 1) != 0)
 		return broke(j, "worker does not read its socket");

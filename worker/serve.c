@@ -67,7 +67,7 @@ static int forward(const vigil_finding *f, void *ud)
 }
 
 /*
- * Members in flight: the worker sends up to ACK_WINDOW members before it
+ * Members in flight: the worker sends up to VG_ACK_WINDOW members before it
  * waits for the caller's answer to the oldest, so the two processes
  * work side by side instead of taking turns (a round trip per member
  * cost more system time than the member's bytes). The caller still
@@ -75,7 +75,6 @@ static int forward(const vigil_finding *f, void *ud)
  * or of the budget spent below it a few members late, and the caller
  * drops members that come after a stop.
  */
-#define ACK_WINDOW 32
 static unsigned unacked;
 
 static vigil_error wait_ack(vg_ctx *ctx);
@@ -153,7 +152,7 @@ static vigil_error ship_member_fd(vg_ctx *ctx, const vg_layer *parent,
 	return wait_ack(ctx);
 }
 
-/* The caller scanned the member: its budget and stop flag. */
+/* The caller scanned members: their budget and stop flag. */
 static void read_ack(vg_ctx *ctx)
 {
 	int fd, r;
@@ -161,9 +160,9 @@ static void read_ack(vg_ctx *ctx)
 	r = vg_msg_recv(sock, abuf, &ack, &fd);
 	if (fd >= 0)
 		close(fd);
-	if (r != 1 || ack.type != VG_MSG_ACK)
+	if (r != 1 || ack.type != VG_MSG_ACK || ack.u.ack.count > unacked)
 		hang_up();
-	unacked--;
+	unacked -= ack.u.ack.count;
 	/* what the caller found below the member (nested containers)
 	 * counts here too; the member itself this side counted already */
 	ctx->budget.members += ack.u.ack.members;
@@ -177,7 +176,7 @@ static vigil_error wait_ack(vg_ctx *ctx)
 {
 	struct pollfd pfd = { .fd = sock, .events = POLLIN };
 
-	while (unacked && (unacked >= ACK_WINDOW || poll(&pfd, 1, 0) == 1))
+	while (unacked && (unacked >= VG_ACK_WINDOW || poll(&pfd, 1, 0) == 1))
 		read_ack(ctx);
 	return VIGIL_OK;
 }
