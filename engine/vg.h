@@ -266,6 +266,15 @@ typedef struct vg_ctx {
 	vigil_error (*child)(struct vg_ctx *ctx, const struct vg_layer *parent,
 	                     const char *name, const uint8_t *data,
 	                     size_t size);
+	/* In an unpacking worker only: a member sink's member larger than
+	 * spill_at bytes goes into a memfd (spill_fd makes one) from its
+	 * first byte past it, and child_fd hands that memfd back whole
+	 * instead of child copying the bytes (unpackers/member.c). */
+	size_t spill_at;
+	int (*spill_fd)(void);
+	vigil_error (*child_fd)(struct vg_ctx *ctx,
+	                        const struct vg_layer *parent,
+	                        const char *name, int fd, size_t size);
 } vg_ctx;
 
 /*

@@ -189,6 +189,15 @@ static vg_member_status check_growth(vg_member *m, uint64_t newsize)
 	return VG_MEMBER_OK;
 }
 
+/* Bytes a member may hold in memory before it spills: in a worker,
+ * members past the size that travels inline go to a memfd at once (the
+ * caller gets that memfd, not a copy). */
+static size_t spill_at(const vg_ctx *ctx)
+{
+	return ctx->spill_at && ctx->spill_at < VG_MEMBER_MEM_MAX ?
+	       ctx->spill_at : VG_MEMBER_MEM_MAX;
+}
+
 vg_member_status vg_member_begin(vg_member *m, vg_ctx *ctx,
                                  const vg_layer *parent, const char *name,
                                  uint64_t expected)
@@ -200,7 +209,7 @@ vg_member_status vg_member_begin(vg_member *m, vg_ctx *ctx,
 		return member_fail(m, VIGIL_ENOMEM);
 	if (check_start(m, expected) != VG_MEMBER_OK)
 		return m->status;
-	if (expected && expected <= VG_MEMBER_MEM_MAX) {
+	if (expected && expected <= spill_at(ctx)) {
 		/* a hint only: never trust it beyond the memory threshold */
 		if ((m->buf = malloc(expected)))
 			m->cap = expected;
@@ -248,7 +257,8 @@ static int write_all(int fd, const uint8_t *p, size_t n)
 static vg_member_status spill(vg_member *m, const uint8_t *data, size_t n)
 {
 	if (m->fd < 0) {
-		if ((m->fd = spill_file()) < 0 ||
+		m->fd = m->ctx->spill_fd ? m->ctx->spill_fd() : spill_file();
+		if (m->fd < 0 ||
 		    write_all(m->fd, m->buf, (size_t)(m->size)) != 0)
 			return member_limit(m, VG_F(TEMP_FILE),
 			                    "cannot write a temporary file for a "
@@ -283,15 +293,15 @@ vg_member_status vg_member_write(vg_member *m, const void *data, size_t n)
 		m->size = newsize; /* the bytes were produced: they count */
 		return m->status;
 	}
-	if (m->fd >= 0 || newsize > VG_MEMBER_MEM_MAX)
+	if (m->fd >= 0 || newsize > spill_at(m->ctx))
 		return m->status = spill(m, data, n);
 	if (newsize > m->cap) {
 		size_t cap = m->cap ? m->cap : 65536;
 		uint8_t *nb;
 		while (cap < newsize)
 			cap *= 2;
-		if (cap > VG_MEMBER_MEM_MAX)
-			cap = VG_MEMBER_MEM_MAX;
+		if (cap > spill_at(m->ctx))
+			cap = spill_at(m->ctx);
 		if (!(nb = realloc(m->buf, cap)))
 			return member_fail(m, VIGIL_ENOMEM);
 		m->buf = nb;
@@ -338,7 +348,10 @@ vigil_error vg_member_finish(vg_member *m)
 	if (m->status != VG_MEMBER_OK)
 		return vg_member_discard(m);
 	member_count(m);
-	if (m->fd >= 0) {
+	if (m->fd >= 0 && m->ctx->child_fd) {
+		err = m->ctx->child_fd(m->ctx, m->parent, m->name, m->fd,
+		                       (size_t)m->size);
+	} else if (m->fd >= 0) {
 		void *p = m->size ? mmap(NULL, (size_t)m->size, PROT_READ,
 		                         MAP_SHARED, m->fd, 0) : NULL;
 		if (p == MAP_FAILED) {

@@ -112,6 +112,7 @@ int vg_msg_encode(const vg_msg *m, vg_msg_out *o)
 	}
 	case VG_MSG_ACK:
 		put_u32(o, m->u.ack.stop);
+		put_u32(o, m->u.ack.count);
 		put_u64(o, m->u.ack.members);
 		put_u64(o, m->u.ack.extracted);
 		break;
@@ -306,9 +307,11 @@ int vg_msg_decode(const uint8_t *rec, size_t len, vg_msg *m)
 		break;
 	case VG_MSG_ACK:
 		m->u.ack.stop = get_u32(&r);
+		m->u.ack.count = get_u32(&r);
 		m->u.ack.members = get_u64(&r);
 		m->u.ack.extracted = get_u64(&r);
-		if (!flag(m->u.ack.stop))
+		if (!flag(m->u.ack.stop) || m->u.ack.count < 1 ||
+		    m->u.ack.count > VG_ACK_WINDOW)
 			r.bad = 1;
 		break;
 	case VG_MSG_READY:

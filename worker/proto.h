@@ -40,7 +40,7 @@ typedef enum vg_msg_type {
 	/* caller -> worker */
 	VG_MSG_CONFIG = 1,   /* once, first: limits, options, databases */
 	VG_MSG_JOB = 2,      /* one layer to unpack; its bytes as a fd */
-	VG_MSG_ACK = 3,      /* a member was scanned: what it added, stop */
+	VG_MSG_ACK = 3,      /* members were scanned: what they added, stop */
 	/* worker -> caller */
 	VG_MSG_READY = 16,   /* the worker is confined and waits for jobs */
 	VG_MSG_MEMBER = 17,  /* a member; its bytes as a sealed memfd */
@@ -88,9 +88,16 @@ typedef struct vg_msg_job {
 	const uint8_t *data;
 } vg_msg_job;
 
+/* Members in flight: the worker sends up to VG_ACK_WINDOW members
+ * before it waits for an ACK; the caller acknowledges them VG_ACK_EVERY
+ * at a time (at once on a stop), one record instead of one each. */
+#define VG_ACK_WINDOW 32
+#define VG_ACK_EVERY 8
+
 typedef struct vg_msg_ack {
 	uint32_t stop;
-	uint64_t members, extracted;
+	uint32_t count;             /* members acknowledged, 1..VG_ACK_WINDOW */
+	uint64_t members, extracted;/* what they added below themselves */
 } vg_msg_ack;
 
 /* The worker's budget and stop flag travel with MEMBER and DONE: a

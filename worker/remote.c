@@ -32,8 +32,18 @@
 struct vg_job_buf {
 	uint8_t buf[VG_MSG_MAX];
 	vg_msg msg;
+	/* a memfd member's bytes, read rather than mapped: unmapping in a
+	 * process whose other threads run flushes their TLBs (an IPI per
+	 * member, which was a tenth of the system time isolation cost) */
+	uint8_t *member;
+	size_t member_cap;
 	struct vg_job_buf *next;
 };
+
+/* Members up to this size are read into the job's buffer; larger ones
+ * are mapped (one mapping per rare large member costs less than
+ * keeping a buffer that size). */
+#define MEMBER_READ_MAX (8u << 20)
 
 static struct vg_job_buf *job_buf_get(vigil_scanner *s)
 {
@@ -43,7 +53,11 @@ static struct vg_job_buf *job_buf_get(vigil_scanner *s)
 		s->job_bufs = b->next;
 		return b;
 	}
-	return malloc(sizeof *b);
+	if ((b = malloc(sizeof *b))) {
+		b->member = NULL;
+		b->member_cap = 0;
+	}
+	return b;
 }
 
 static void job_buf_put(vigil_scanner *s, struct vg_job_buf *b)
@@ -59,6 +73,7 @@ void vg_job_bufs_free(vigil_scanner *s)
 	while (s->job_bufs) {
 		struct vg_job_buf *b = s->job_bufs;
 		s->job_bufs = b->next;
+		free(b->member);
 		free(b);
 	}
 }
@@ -67,12 +82,14 @@ typedef struct job {
 	vg_ctx *ctx;
 	const vg_layer *layer;
 	vg_worker *w;
+	struct vg_job_buf *jb;
 	uint8_t *buf;            /* one received record */
 	vg_msg *msg;
 	int dying;               /* the worker said why it dies */
 	vg_msg_dying why;
 	int done;                /* DONE read early (see take_done) */
 	vg_msg_done done_msg;
+	vg_msg_ack ack;          /* members scanned, not acknowledged yet */
 	char broke[160];         /* how it broke the protocol */
 } job;
 
@@ -257,6 +274,31 @@ static int take_done(job *j)
 	return 1;
 }
 
+/* Reads a sealed memfd member of size bytes into the job's buffer.
+ * 0, -1 when it cannot be read whole (the worker's fault: the seals
+ * keep its size), -2 out of memory. */
+static int read_member(struct vg_job_buf *jb, int fd, size_t size)
+{
+	size_t got = 0;
+
+	if (size > jb->member_cap) {
+		uint8_t *nb = realloc(jb->member, size);
+		if (!nb)
+			return -2;
+		jb->member = nb;
+		jb->member_cap = size;
+	}
+	while (got < size) {
+		ssize_t n = pread(fd, jb->member + got, size - got, (off_t)got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		got += (size_t)n;
+	}
+	return 0;
+}
+
 /* A member: inline, or a sealed memfd of exactly the size announced, scanned as a
  * child layer through the sink; then the worker learns the budget. */
 static int on_member(job *j, int fd, vigil_error *err)
@@ -266,7 +308,7 @@ static int on_member(job *j, int fd, vigil_error *err)
 	vg_budget before;
 	struct stat st;
 	void *p = NULL;
-	int seals, done;
+	int seals, done, r;
 	vg_msg ack = { .type = VG_MSG_ACK };
 
 	if (m->data) {
@@ -307,31 +349,50 @@ static int on_member(job *j, int fd, vigil_error *err)
 	}
 	merge_budget(ctx, m->members, m->extracted, m->stop);
 	before = ctx->budget;
-	if (m->size && (p = mmap(NULL, (size_t)m->size, PROT_READ,
-	                         MAP_PRIVATE | MAP_POPULATE, fd, 0)) == MAP_FAILED) {
+	if (m->size <= MEMBER_READ_MAX) {
+		if ((r = read_member(j->jb, fd, (size_t)m->size)) != 0) {
+			close(fd);
+			if (r == -2) {
+				*err = VIGIL_ENOMEM;
+				return 0;
+			}
+			return broke(j, "member memfd unreadable");
+		}
+		close(fd);
+		vg_member_scan(ctx, j->layer, m->name,
+		               m->size ? j->jb->member : (const uint8_t *)"",
+		               (size_t)m->size, err);
+		goto ack;
+	}
+	if ((p = mmap(NULL, (size_t)m->size, PROT_READ,
+	              MAP_PRIVATE | MAP_POPULATE, fd, 0)) == MAP_FAILED) {
 		close(fd);
 		*err = VIGIL_ENOMEM;
 		return 0;
 	}
 	close(fd);
-	vg_member_scan(ctx, j->layer, m->name, p ? p : (const void *)"",
-	               (size_t)m->size, err);
-	if (p)
-		munmap(p, (size_t)m->size);
+	vg_member_scan(ctx, j->layer, m->name, p, (size_t)m->size, err);
+	munmap(p, (size_t)m->size);
 ack:
 	if (*err || j->done)
 		return 0;
-	ack.u.ack.stop = ctx->stop ||
-	                 (ctx->budget.deadline_us &&
-	                  vg_now_us() >= ctx->budget.deadline_us);
 	/* what the member brought beyond itself (nested members), which
 	 * the worker cannot see; it counted the member itself */
-	ack.u.ack.members = delta(ctx->budget.members, before.members, 1);
-	ack.u.ack.extracted = delta(ctx->budget.extracted, before.extracted,
-	                            m->size);
+	j->ack.members += delta(ctx->budget.members, before.members, 1);
+	j->ack.extracted += delta(ctx->budget.extracted, before.extracted,
+	                          m->size);
+	j->ack.count++;
+	j->ack.stop = ctx->stop ||
+	              (ctx->budget.deadline_us &&
+	               vg_now_us() >= ctx->budget.deadline_us);
+	/* a few members at a time, a stop at once */
+	if (j->ack.count < VG_ACK_EVERY && !j->ack.stop)
+		return 0;
 	/* the job is over already: the worker would drop the ACK */
 	if (done_queued(j->w->sock))
 		return 0;
+	ack.u.ack = j->ack;
+	j->ack = (vg_msg_ack){ 0 };
 	/* a worker that does not read its socket is broken, not waited for */
 	if (vg_msg_send(j->w->sock, &ack, -1, 1) != 0)
 		return broke(j, "worker does not read its socket");
@@ -500,6 +561,7 @@ static vigil_error run(vg_ctx *ctx, const vg_layer *layer, uint32_t kind,
 		err = VIGIL_ENOMEM;
 		goto out;
 	}
+	j.jb = jb;
 	j.buf = jb->buf;
 	j.msg = &jb->msg;
 	/* no worker, no unpacking: an error, never a silent in-process

@@ -67,7 +67,7 @@ static int forward(const vigil_finding *f, void *ud)
 }
 
 /*
- * Members in flight: the worker sends up to ACK_WINDOW members before it
+ * Members in flight: the worker sends up to VG_ACK_WINDOW members before it
  * waits for the caller's answer to the oldest, so the two processes
  * work side by side instead of taking turns (a round trip per member
  * cost more system time than the member's bytes). The caller still
@@ -75,21 +75,22 @@ static int forward(const vigil_finding *f, void *ud)
  * or of the budget spent below it a few members late, and the caller
  * drops members that come after a stop.
  */
-#define ACK_WINDOW 32
 static unsigned unacked;
 
 static vigil_error wait_ack(vg_ctx *ctx);
 
-/* vg_scan_child in the worker: the member goes back to the caller as a
- * sealed memfd, and the caller's budget and stop flag come back. */
-static vigil_error ship_member(vg_ctx *ctx, const vg_layer *parent,
-                               const char *name, const uint8_t *data,
-                               size_t size)
+/* The member sink's large members, written into a memfd from their
+ * first byte past the inline size (unpackers/member.c). */
+static int member_memfd(void)
+{
+	return memfd_create("vigil-member", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+}
+
+/* A MEMBER record's fields but the bytes, in out. */
+static void member_head(const vg_ctx *ctx, const char *name, size_t size)
 {
 	vg_msg_member *m = &out.u.member;
-	int fd;
 
-	(void)parent;
 	if (vg_worker_test_hook)
 		vg_worker_test_hook(name ? name : "");
 	out.type = VG_MSG_MEMBER;
@@ -102,14 +103,27 @@ static vigil_error ship_member(vg_ctx *ctx, const vg_layer *parent,
 	m->stop = (uint32_t)(ctx->stop != 0);
 	snprintf(m->name, sizeof m->name, "%s", name ? name : "");
 	m->data = NULL;
+}
+
+/* vg_scan_child in the worker: the member goes back to the caller as a
+ * sealed memfd, and the caller's budget and stop flag come back. */
+static vigil_error ship_member(vg_ctx *ctx, const vg_layer *parent,
+                               const char *name, const uint8_t *data,
+                               size_t size)
+{
+	vg_msg_member *m = &out.u.member;
+	int fd;
+
+	(void)parent;
+	member_head(ctx, name, size);
 	if (size <= VG_MSG_INLINE_MAX) {
 		m->data = data ? data : (const uint8_t *)"";
 		send_or_die(&out, -1);
 		unacked++;
 		return wait_ack(ctx);
 	}
-	fd = memfd_create("vigil-member", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (fd < 0)
+	/* bytes handed over whole (libclamav's members) */
+	if ((fd = member_memfd()) < 0)
 		return VIGIL_ENOMEM;
 	if (vg_write_full(fd, data, size) != 0 ||
 	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
@@ -123,7 +137,22 @@ static vigil_error ship_member(vg_ctx *ctx, const vg_layer *parent,
 	return wait_ack(ctx);
 }
 
-/* The caller scanned the member: its budget and stop flag. */
+/* A member the sink wrote into a memfd: sealed and handed over as it
+ * is, no copy. The sink closes fd. */
+static vigil_error ship_member_fd(vg_ctx *ctx, const vg_layer *parent,
+                                  const char *name, int fd, size_t size)
+{
+	(void)parent;
+	member_head(ctx, name, size);
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+	          F_SEAL_WRITE | F_SEAL_SEAL) != 0)
+		return VIGIL_ENOMEM;
+	send_or_die(&out, fd);
+	unacked++;
+	return wait_ack(ctx);
+}
+
+/* The caller scanned members: their budget and stop flag. */
 static void read_ack(vg_ctx *ctx)
 {
 	int fd, r;
@@ -131,9 +160,9 @@ static void read_ack(vg_ctx *ctx)
 	r = vg_msg_recv(sock, abuf, &ack, &fd);
 	if (fd >= 0)
 		close(fd);
-	if (r != 1 || ack.type != VG_MSG_ACK)
+	if (r != 1 || ack.type != VG_MSG_ACK || ack.u.ack.count > unacked)
 		hang_up();
-	unacked--;
+	unacked -= ack.u.ack.count;
 	/* what the caller found below the member (nested containers)
 	 * counts here too; the member itself this side counted already */
 	ctx->budget.members += ack.u.ack.members;
@@ -147,7 +176,7 @@ static vigil_error wait_ack(vg_ctx *ctx)
 {
 	struct pollfd pfd = { .fd = sock, .events = POLLIN };
 
-	while (unacked && (unacked >= ACK_WINDOW || poll(&pfd, 1, 0) == 1))
+	while (unacked && (unacked >= VG_ACK_WINDOW || poll(&pfd, 1, 0) == 1))
 		read_ack(ctx);
 	return VIGIL_OK;
 }
@@ -213,22 +242,41 @@ static vigil_error run_job(vg_ctx *ctx, vg_layer *layer, const vg_msg_job *j)
  * A CPU-time bound for the job, a little past its deadline: the caller
  * kills a worker at the deadline, but a caller that died (SIGKILL) can
  * kill nothing, and an orphan stuck in a loop must not spin forever.
+ *
+ * Set again only when the bound set last may be too tight: the process
+ * has one thread, so the CPU time it used since is at most the wall
+ * time since. Most jobs take microseconds, and three system calls each
+ * were a measurable part of their cost.
  */
 static void cpu_bound(uint64_t ms_left)
 {
+	static int armed;           /* 1: a bound is set, 2: none is */
+	static uint64_t armed_us;   /* when it was set */
+	static uint64_t room_ms;    /* the time it left for jobs then */
+	uint64_t now = vg_now_us();
 	struct rusage ru;
 	struct rlimit rl;
 
+	if (ms_left ? armed == 1 && (now - armed_us) / 1000 + ms_left <= room_ms
+	            : armed == 2)
+		return;
 	if (getrlimit(RLIMIT_CPU, &rl) != 0)
 		return;
 	rl.rlim_cur = rl.rlim_max;
+	armed = 2;
 	if (ms_left && getrusage(RUSAGE_SELF, &ru) == 0) {
+		/* whole seconds, rounded up: at least ms_left + 2 s left */
 		rlim_t want = (rlim_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
-		                       (time_t)(ms_left / 1000) + 2);
-		if (want < rl.rlim_max)
+		                       (time_t)((ms_left + 999) / 1000) + 4);
+		if (want < rl.rlim_max) {
 			rl.rlim_cur = want;
+			armed = 1;
+			armed_us = now;
+			room_ms = ms_left + 2000;
+		}
 	}
-	setrlimit(RLIMIT_CPU, &rl);
+	if (setrlimit(RLIMIT_CPU, &rl) != 0)
+		armed = 0;
 }
 
 /* One job: the layer rebuilt from the message (with stand-ins for its
@@ -246,6 +294,8 @@ static void serve_job(vigil_scanner *s, const vg_msg_job *jm, int fd)
 	};
 	vg_ctx ctx = {
 		.scanner = s, .engine = s->engine, .child = ship_member,
+		.spill_at = VG_MSG_INLINE_MAX, .spill_fd = member_memfd,
+		.child_fd = ship_member_fd,
 		.stop = (int)j.stop,
 		.budget = { .members = j.members, .extracted = j.extracted },
 	};
