@@ -150,7 +150,7 @@ vigil_error vg_pool_new(vigil_engine *e, vg_pool **out)
 				return vg_engine_fail(e, VIGIL_EINVAL, "%s: path too "
 				                      "long", path);
 			}
-			snprintf(cfg->dbs[i], VG_MSG_PATH_MAX, "%s", path);
+			memcpy(cfg->dbs[i], path, strlen(path) + 1); /* fits: checked */
 		}
 		cfg->ndbs = c->dbs;
 	}
