@@ -90,12 +90,15 @@ with zipfile.ZipFile(d + "/members.zip", "w", zipfile.ZIP_DEFLATED) as z:
     z.write(d + "/harmless.sh", "inner.sh")
     z.writestr("readme.txt", "plain text, not a type the cloud is asked about\n")
 PY
+# (5 s of cloud time: the zip goes through an unpacking worker, whose
+# start-up alone can use the default 0.2 s in a sanitizer build)
 expect_exit 1 "a known-bad member" "$VIGIL" scan --no-summary -j 1 \
-	--cloud "$u" --cloud-key "$scratch/a.key" "$scratch/members.zip"
+	--cloud "$u" --cloud-key "$scratch/a.key" --cloud-timeout 5 \
+	"$scratch/members.zip"
 expect_grep 'members.zip!inner.sh: Cloud.Malicious FOUND' "$out" \
 	"the member's layer carries the cloud finding"
 expect_exit 0 "member lookups" "$PROBE" set "url=$u" set "key=$a_user" \
-	scan "$scratch/members.zip" stats
+	set timeout_ms=5000 scan "$scratch/members.zip" stats
 expect_grep 'MALICIOUS .*Cloud.Malicious\[known-bad: Test.Cloud.Harmless' "$out" \
 	"the probe sees the member's cloud finding"
 expect_grep 'stats lookups=1 cache_hits=0 requests=1 hashes_sent=1 ' "$out" \
