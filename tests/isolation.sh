@@ -87,16 +87,8 @@ check(reports.get("plain.txt", {}).get("verdict") == "CLEAN", "plain.txt CLEAN")
 check(summary is not None, "summary line written")
 sys.exit(1 if bad else 0)
 PY
-set -- $(tail -n 1 "$scratch/time")
-secs=${1:-99} kb=${2:-999999}
-echo "scan took $secs s, peak $kb KB"
-[ "${secs%.*}" -lt $limit ] || fail "scan took $secs s, wanted under $limit"
-[ "$kb" -lt 512000 ] || fail "peak memory $kb KB, wanted under 512 MB"
-if printf '%s\n' "$err" | grep -qE 'Sanitizer|runtime error'; then
-	fail "the scanning process reported: $err"
-else
-	ok "nothing reported by the scanning process"
-fi
+expect_bounded "$scratch/time" "$limit"
+expect_no_sanitizer_report "$err"
 
 # No helper: the engine refuses to start (never a silent in-process
 # fallback or a CLEAN); --no-isolation unpacks in-process without one.

@@ -30,6 +30,26 @@ expect_grep() {
 		fail "$3: /$1/ not in: $2"; fi
 }
 
+# expect_bounded TIMEFILE SECONDS: the scan that `/usr/bin/time -f '%e %M'`
+# timed into TIMEFILE took under SECONDS and 512 MB of peak memory.
+expect_bounded() {
+	set -- $(tail -n 1 "$1") "$2"
+	local secs=${1:-99} kb=${2:-999999} limit=$3
+	echo "scan took $secs s, peak $kb KB"
+	[ "${secs%.*}" -lt "$limit" ] || fail "scan took $secs s, wanted under $limit"
+	[ "$kb" -lt 512000 ] || fail "peak memory $kb KB, wanted under 512 MB"
+}
+
+# expect_no_sanitizer_report STDERR: the scanning process itself printed
+# no sanitizer report (its workers may crash; it must not).
+expect_no_sanitizer_report() {
+	if printf '%s\n' "$1" | grep -qE 'Sanitizer|runtime error'; then
+		fail "the scanning process reported: $1"
+	else
+		ok "nothing reported by the scanning process"
+	fi
+}
+
 # The standard EICAR test string, built so this file does not hold it.
 eicar() { printf '%s%s' 'X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-' \
 	'ANTIVIRUS-TEST-FILE!$H+H*'; }

@@ -74,12 +74,8 @@ for want in sys.argv[2:]:
 print(("ok: " if summary else "FAIL: ") + "summary line written")
 sys.exit(1 if bad or not summary else 0)
 PY
-set -- $(tail -n 1 "$scratch/time")
-secs=${1:-99} kb=${2:-999999}
-echo "scan took $secs s, peak $kb KB"
 # sanitizer builds run several times slower (as in bombs.py)
 limit=10
 grep -q -- '-fsanitize=address' "$top_builddir/Makefile" 2>/dev/null && limit=30
-[ "${secs%.*}" -lt $limit ] || fail "scan took $secs s, wanted under $limit"
-[ "$kb" -lt 512000 ] || fail "peak memory $kb KB, wanted under 512 MB"
+expect_bounded "$scratch/time" "$limit"
 finish
