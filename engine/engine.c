@@ -13,11 +13,9 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#ifdef HAVE_MALLOC_TRIM
-#include <malloc.h>
-#endif
 
 #include "engine/vg.h"
+#include "engine/allocator.h"
 #include "engine/bundle.h"
 #include "worker/worker.h"
 #include "engine/cache.h"
@@ -426,11 +424,7 @@ vigil_error vigil_engine_freeze(vigil_engine *e)
 	/* Every frozen engine is its own signature generation. */
 	e->generation = atomic_fetch_add(&generations, 1) + 1;
 	e->frozen = 1;
-#ifdef HAVE_MALLOC_TRIM
-	/* Compiling rules and sorting hash sets leaves megabytes of freed
-	 * heap behind; hand it back before the process settles in. */
-	malloc_trim(0);
-#endif
+	vg_heap_trim();
 	e->errmsg[0] = '\0';
 	return VIGIL_OK;
 }

@@ -1,6 +1,7 @@
 # engine/local.mk - the pipeline core of libvigil.
 libvigil_la_SOURCES += \
-	engine/vg.h engine/bytes.h engine/filetype.h engine/digest.h \
+	engine/vg.h engine/bytes.h engine/allocator.h engine/filetype.h \
+	engine/digest.h \
 	engine/stage_list.h engine/cache.h engine/attrs.h \
 	engine/engine.c engine/scanner.c engine/pipeline.c engine/map.c \
 	engine/map.h engine/filetype.c engine/digest.c engine/cache.c \

@@ -7,12 +7,12 @@
 #include "config.h"
 
 #include <errno.h>
-#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/allocator.h"
 #include "engine/bundle.h"
 #include "signatures/yara_externals.h"
 #include "signatures/yara_gate.h"
@@ -855,7 +855,7 @@ vigil_error vg_yara_freeze(vigil_engine *e, vg_yara *y)
 	for (int k = 0; k < VG_YARA_NKINDS; k++) {
 		if ((err = freeze_kind(e, y, order[k])) != VIGIL_OK)
 			return err;
-		malloc_trim(0);
+		vg_heap_trim();
 	}
 	/* the sources now live in the sets */
 	free_sources(y);

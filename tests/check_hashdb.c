@@ -16,20 +16,12 @@
 #include <unistd.h>
 
 #include "engine/digest.h"
+#include "engine/allocator.h"
 #include "engine/vg.h"
 #include "signatures/hashdb.h"
 #include "vigil/vigil.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_SANITIZER 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_SANITIZER 1
-#endif
-#endif
-#ifndef UNDER_SANITIZER
-#define UNDER_SANITIZER 0
-#endif
+#define UNDER_SANITIZER VG_ASAN
 
 static const char hello[] = "hello world\n"; /* 12 bytes */
 

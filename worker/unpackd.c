@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "engine/allocator.h"
 #include "worker/worker.h"
 
 /* Under ASan, leak checking (which needs ptrace, forbidden by seccomp)
@@ -36,15 +37,7 @@ const char *__asan_default_options(void)
  * Limit.Memory, and the worker is replaced. ASan brings its own
  * allocator, and its own way of failing (see above).
  */
-#if defined(__SANITIZE_ADDRESS__)
-#define VG_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define VG_ASAN 1
-#endif
-#endif
-
-#ifdef VG_ASAN
+#if VG_ASAN
 /*
  * ASan has its own allocator: a failed allocation is one of its
  * reports ("out of memory", "allocation-size-too-big", a failed mmap
@@ -132,7 +125,7 @@ int main(void)
 #ifdef VG_WORKER_TEST_MODES
 	vg_worker_test_hook = misbehave;
 #endif
-#ifdef VG_ASAN
+#if VG_ASAN
 	__asan_set_error_report_callback(asan_report);
 	__sanitizer_set_death_callback(asan_death);
 	/* ASan's symbolizer maps its tables on first use: a report made at
