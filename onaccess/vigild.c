@@ -30,11 +30,14 @@
 
 #define DEFAULT_CONFIG "/etc/vigil/vigild.conf"
 
-/* The services, started in this order and stopped in reverse. */
+/* The services, started in this order and stopped in reverse. The
+ * control socket comes last: once it answers ping, every service is up
+ * (the on-access marks are in place), so a script that waits for it
+ * never races the start. */
 static const vg_service *const services[] = {
-	&vg_service_control,
 	&vg_service_clamd,
 	&vg_service_onaccess,
+	&vg_service_control,
 };
 #define NSERVICES (sizeof services / sizeof services[0])
 

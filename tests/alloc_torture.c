@@ -7,6 +7,11 @@
  * with an error, or INCOMPLETE: never CLEAN or a weaker verdict, never a
  * crash (and under ASan, never a leak).
  *
+ * Every input is scanned in-process (VIGIL_OPT_NO_ISOLATION), where
+ * the unpackers' allocations fail in turn too; five (clam.zip,
+ * clam.exe.bz2 and the archives built here) again through vigil-unpackd,
+ * where the caller's side of the worker protocol fails instead.
+ *
  * Inputs: every clamav-testfile (found by the built-in clam.exe
  * signature in whatever layer holds it) and two archives with a YARA
  * hit built here: a zip whose member matches, and a gzip whose 3 MB
@@ -17,9 +22,10 @@
  * dropped when they failed.
  *
  * Usage: alloc_torture [-v] [-s STRIDE] [-f FILE]...  With no -f, the
- * inputs above; -v prints the outcome of every run. STRIDE defaults to $VIGIL_TORTURE_STRIDE, else to the one that
+ * inputs above; -v prints the outcome of every run. STRIDE defaults
+ * to $VIGIL_TORTURE_STRIDE, else to the one that
  * keeps each input at about VIGIL_TORTURE_RUNS (default 64) failing
- * runs: bounded time (47 inputs, about 2,000 scans), and every
+ * runs: bounded time (47 inputs, about 2,300 scans), and every
  * allocation of the archives built here and of most clamav-testfiles
  * still fails in turn (they make at most 64); the few large ones
  * (InstallShield, OLE2, CHM) are sampled evenly.
@@ -47,6 +53,7 @@ typedef struct input {
 	unsigned char *data;
 	size_t size;
 	int small_limits;   /* scan with the 1000-byte member size limit */
+	int isolated;       /* tortured through vigil-unpackd too */
 } input;
 
 static input inputs[128];
@@ -61,6 +68,8 @@ static void add_input(const char *name, unsigned char *data, size_t size)
 		return;
 	}
 	snprintf(inputs[ninputs].name, sizeof inputs[ninputs].name, "%s", name);
+	inputs[ninputs].isolated = !strcmp(name, "clam.zip") ||
+	                           !strcmp(name, "clam.exe.bz2");
 	inputs[ninputs].data = data;
 	inputs[ninputs].size = size;
 	ninputs++;
@@ -167,18 +176,32 @@ static void add_yara_archives(void)
 	memcpy(deep + DEEP_OFFSET, MARK, sizeof MARK - 1);
 	add_archive("yara-hit.zip", "zip", NULL, "dir/payload.txt", small,
 	            sizeof small - 1);
+	inputs[ninputs - 1].isolated = 1;
 	add_archive("yara-deep.bin.gz", "raw", "gzip", "deep.bin", deep, n);
+	inputs[ninputs - 1].isolated = 1;
 	add_archive("limit.zip", "zip", NULL, "big.bin", deep, 4000);
 	inputs[ninputs - 1].small_limits = 1;
+	inputs[ninputs - 1].isolated = 1;
 	free(deep);
 }
 
-static vigil_engine *make_engine(const char *rules, uint64_t member_size)
+static size_t nisolated(void)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < ninputs; i++)
+		n += inputs[i].isolated != 0;
+	return n;
+}
+
+static vigil_engine *make_engine(const char *rules, uint64_t member_size,
+                                 int isolated)
 {
 	vigil_engine *e;
 
 	if (vigil_engine_new(&e) != VIGIL_OK ||
 	    vigil_engine_set_limit(e, VIGIL_LIMIT_CACHE_ENTRIES, 0) != VIGIL_OK ||
+	    vigil_engine_set_option(e, VIGIL_OPT_NO_ISOLATION, !isolated) !=
+	    VIGIL_OK ||
 	    (member_size && vigil_engine_set_limit(e,
 	        VIGIL_LIMIT_MAX_MEMBER_SIZE, member_size) != VIGIL_OK) ||
 	    vigil_engine_load(e, rules) != VIGIL_OK ||
@@ -205,8 +228,8 @@ static vigil_error scan(vigil_scanner *s, const input *in, long n,
 	return err;
 }
 
-static void torture(vigil_scanner *s, const input *in, long stride_opt,
-                    long runs)
+static void torture(vigil_scanner *s, const input *in, const char *how,
+                    long stride_opt, long runs)
 {
 	vigil_verdict want, v;
 	long total, stride, n_err = 0, n_incomplete = 0, n_found = 0, tried = 0;
@@ -217,7 +240,7 @@ static void torture(vigil_scanner *s, const input *in, long stride_opt,
 	err = scan(s, in, 0, &want, &hit);
 	total = vg_alloc_count_stop();
 	if (err != VIGIL_OK || want == VIGIL_CLEAN) {
-		printf("FAIL: %s: %s without failures (%s)\n", in->name,
+		printf("FAIL: %s%s: %s without failures (%s)\n", in->name, how,
 		       err ? vigil_strerror(err) : vigil_verdict_name(want),
 		       vigil_scanner_last_error(s));
 		failures++;
@@ -240,13 +263,13 @@ static void torture(vigil_scanner *s, const input *in, long stride_opt,
 		else if (v >= want)
 			n_found++;
 		if (err == VIGIL_OK && v != VIGIL_INCOMPLETE && v < want) {
-			printf("FAIL: %s: allocation %ld of %ld failed, verdict %s\n",
-			       in->name, n, total, vigil_verdict_name(v));
+			printf("FAIL: %s%s: allocation %ld of %ld failed, verdict "
+			       "%s\n", in->name, how, n, total, vigil_verdict_name(v));
 			failures++;
 		}
 	}
-	printf("ok: %s: %ld allocations, %ld failed one by one (stride %ld): "
-	       "%ld %s, %ld errors, %ld INCOMPLETE\n", in->name, total, tried,
+	printf("ok: %s%s: %ld allocations, %ld failed one by one (stride %ld): "
+	       "%ld %s, %ld errors, %ld INCOMPLETE\n", in->name, how, total, tried,
 	       stride, n_found, vigil_verdict_name(want), n_err, n_incomplete);
 }
 
@@ -299,22 +322,32 @@ int main(int argc, char **argv)
 		return 99;
 	}
 	close(fd);
-	e = make_engine(rules, 0);
-	small = make_engine(rules, 1000);
-	unlink(rules);
-	if (vigil_scanner_new(e, &s) != VIGIL_OK ||
-	    vigil_scanner_new(small, &s_small) != VIGIL_OK)
-		return 99;
-	for (size_t i = 0; i < ninputs; i++) {
-		torture(inputs[i].small_limits ? s_small : s, &inputs[i], stride,
-		        runs);
-		fflush(stdout);
-		free(inputs[i].data);
+	/* In-process, every allocation of the unpackers fails in turn; the
+	 * isolated pass adds the caller's side of vigil-unpackd (the same
+	 * code for every input, so a few inputs cover it: each failure
+	 * there costs a worker's restart) */
+	for (int iso = 0; iso <= 1; iso++) {
+		e = make_engine(rules, 0, iso);
+		small = make_engine(rules, 1000, iso);
+		if (vigil_scanner_new(e, &s) != VIGIL_OK ||
+		    vigil_scanner_new(small, &s_small) != VIGIL_OK)
+			return 99;
+		for (size_t i = 0; i < ninputs; i++) {
+			if (iso && !inputs[i].isolated)
+				continue;
+			torture(inputs[i].small_limits ? s_small : s, &inputs[i],
+			        iso ? " (isolated)" : "", stride, runs);
+			fflush(stdout);
+		}
+		vigil_scanner_free(s);
+		vigil_scanner_free(s_small);
+		vigil_engine_free(e);
+		vigil_engine_free(small);
 	}
-	vigil_scanner_free(s);
-	vigil_scanner_free(s_small);
-	vigil_engine_free(e);
-	vigil_engine_free(small);
-	printf("%zu inputs, %d failure(s)\n", ninputs, failures);
+	unlink(rules);
+	for (size_t i = 0; i < ninputs; i++)
+		free(inputs[i].data);
+	printf("%zu inputs (%zu also isolated), %d failure(s)\n", ninputs,
+	       nisolated(), failures);
 	return failures ? 1 : 0;
 }

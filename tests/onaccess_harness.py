@@ -183,6 +183,17 @@ class Vigild:
         return False
 
 
+def wait_for(pred, timeout):
+    """Polls pred until it holds or timeout seconds pass (a loaded
+    machine is slow, a fixed sleep is a guess); returns its last value."""
+    end = time.time() + timeout
+    while True:
+        v = pred()
+        if v or time.time() > end:
+            return v
+        time.sleep(0.05)
+
+
 def try_open(path, flags=os.O_RDONLY):
     """Returns (errno or 0, seconds)."""
     t0 = time.time()

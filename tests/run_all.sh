@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # run_all.sh - the whole test suite, as CI runs it (via ./setup.sh test):
-# make check in the normal build, make check again under ASan/UBSan,
-# each libFuzzer target for a short run, and make distcheck.
+# make check under ASan/UBSan, each libFuzzer target for a short run, and
+# make distcheck (whose make check is the plain build's, from the release
+# tarball). Each step says its slowest tests: CI must stay under 30 min.
 # Ends with one line "N passed, N failed, N skipped" (skipped: tests that
 # exited 77, automake's SKIP, each named above it).
 set -uo pipefail
@@ -36,9 +37,10 @@ step() { # step NAME COMMAND...: run, count, keep going
 	fi
 }
 
-# Counts of the automake harness, added to ours.
-harness() { # harness DIR
-	local log=$1/test-suite.log
+# Counts of the automake harness, added to ours: from a build folder's
+# test-suite.log, or from make's output (whose summary has the same lines).
+harness() { # harness DIR [LOG]
+	local log=${2:-$1/test-suite.log}
 	[ -f "$log" ] || return 0
 	local p f s
 	p=$(awk '/^# PASS:/{print $3}' "$log")
@@ -48,8 +50,24 @@ harness() { # harness DIR
 	tests_failed=$((tests_failed + ${f:-0}))
 	tests_skipped=$((tests_skipped + ${s:-0}))
 	echo "    $1: ${p:-0} tests passed, ${f:-0} failed, ${s:-0} skipped"
+	slowest "$1"
 	# a skip in CI means something it needs was not installed: name it
-	sed -n 's/^SKIP: /    skipped: /p' "$log"
+	sed -n 's/^SKIP: /    skipped: /p' "$log" | sort -u
+}
+
+# The slowest tests of a build folder: a test's log is created when it
+# starts (its birth time) and its .trs written when it ends. Keeps the
+# suite's time in view (CI must stay under 30 minutes).
+slowest() { # slowest DIR
+	local trs
+	for trs in $(find "$1" -name '*.trs' 2>/dev/null); do
+		local start end
+		start=$(stat -c %W "${trs%.trs}.log" 2>/dev/null) || continue
+		end=$(stat -c %Y "$trs")
+		[ "$start" -gt 0 ] && echo "$((end - start)) ${trs#"$1"/}"
+	done | sort -rn | head -n 8 |
+		awk '{ sub(/\.trs$/, "", $2); s = s sep $2 " " $1 "s"; sep = ", " }
+		     END { if (s != "") print "    slowest: " s }'
 }
 
 check_in() { # check_in DIR [configure args]
@@ -96,16 +114,21 @@ fuzz_all() {
 	return $rc
 }
 
-step "make check" check_in build
+# The plain build's tests run once, in make distcheck (the same suite,
+# built from the release tarball); the sanitizer build's here.
 step "make check (ASan+UBSan)" check_in build-asan --enable-sanitizers
 step "fuzz (${fuzz_seconds}s per target)" fuzz_all
 distcheck() {
-	make -C build -j"$jobs" distcheck >build/distcheck.out 2>&1 && return 0
+	local rc=0
+	make -C build -j"$jobs" distcheck >build/distcheck.out 2>&1 || rc=$?
+	harness "make distcheck" build/distcheck.out
+	[ $rc -eq 0 ] && return 0
 	# name the tests that failed in the tarball's build, with their logs
 	local t
 	for t in $(sed -n 's/^\(FAIL\|ERROR\): \([^ ]*\).*/\2/p' build/distcheck.out); do
 		echo "--- $t (in make distcheck)"
-		tail -n 30 build/vigil-*/_build/sub/"$t".log 2>/dev/null
+		# automake names a test's log without its .sh or .py
+		tail -n 30 build/vigil-*/_build/sub/"${t%.*}".log 2>/dev/null
 	done
 	tail -n 40 build/distcheck.out
 	return 1
