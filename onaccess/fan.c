@@ -655,6 +655,31 @@ static int screen(int fd, pid_t pid, fan_kind *kind, int *perm, struct stat *st,
 	return 0;
 }
 
+/* Screens a queued notification (see screen). Returns 0 when it is to
+ * be scanned (st and path set), 1 when it was dealt with (its
+ * descriptor closed), -1 out of memory; the caller frees the slot. */
+static int screen_slot(fan_slot *s)
+{
+	char path[PATH_MAX];
+	int perm = 0, done;
+
+	s->screened = 1;
+	pthread_rwlock_rdlock(&fan.screen_rw);
+	if (atomic_load(&fan.stop)) {
+		/* stopping: the policy may be gone */
+		close(s->fd);
+		done = 1;
+	} else {
+		done = screen(s->fd, s->pid, &s->kind, &perm, &s->st, path, s->t0_us);
+	}
+	pthread_rwlock_unlock(&fan.screen_rw);
+	if (done) {
+		s->fd = -1;
+		return 1;
+	}
+	return (s->path = strdup(path)) ? 0 : -1;
+}
+
 /* Hands one background slot to the pool (it is ours: in no list),
  * screening it first if the event thread queued it unscreened. Returns
  * 0, or -1 when the pool's queue is full: the slot is back at the front
@@ -665,32 +690,12 @@ static int bg_submit(fan_slot *s)
 	int e;
 
 	if (!s->screened) {
-		char path[PATH_MAX];
-		int perm = 0, done;
-
-		s->screened = 1;
-		pthread_rwlock_rdlock(&fan.screen_rw);
-		if (atomic_load(&fan.stop)) {
-			/* stopping: the policy may be gone */
-			close(s->fd);
-			done = 1;
-		} else {
-			done = screen(s->fd, s->pid, &s->kind, &perm, &s->st, path, s->t0_us);
-		}
-		pthread_rwlock_unlock(&fan.screen_rw);
-		if (done) {
-			/* answered: screen closed the descriptor */
-			s->fd = -1;
+		int r = screen_slot(s);
+		if (r != 0) {
 			pthread_mutex_lock(&fan.mu);
 			fan_stats_counters(fan.st)->bg_inflight--;
-			slot_put(s);
-			pthread_mutex_unlock(&fan.mu);
-			return 0;
-		}
-		if (!(s->path = strdup(path))) {
-			pthread_mutex_lock(&fan.mu);
-			fan_stats_counters(fan.st)->bg_inflight--;
-			fan_stats_counters(fan.st)->dropped_notifications++;
+			if (r < 0)
+				fan_stats_counters(fan.st)->dropped_notifications++;
 			slot_put(s);
 			pthread_mutex_unlock(&fan.mu);
 			return 0;
@@ -755,10 +760,13 @@ static void bg_pump(void)
  * event thread stays free for the permission events behind it: a
  * process creating files makes a close-write and then an open
  * permission event per file, and the open waits for whatever the
- * thread does first. */
+ * thread does first. Only when the background queue is three quarters
+ * full are the checks made at once, so that its room goes to files to
+ * scan, not to ones excluded or empty. */
 static void notification(const struct fanotify_event_metadata *m, fan_kind kind, int64_t t0)
 {
 	fan_slot *s;
+	int r;
 
 	pthread_mutex_lock(&fan.mu);
 	fan_stats_event(fan.st, kind);
@@ -778,7 +786,23 @@ static void notification(const struct fanotify_event_metadata *m, fan_kind kind,
 	s->kind = kind;
 	s->pid = m->pid;
 	s->t0_us = t0;
-	backlog_push(s, 0);
+	if (fan_stats_counters(fan.st)->backlog < fan.nbg - fan.nbg / 4) {
+		backlog_push(s, 0);
+		pthread_mutex_unlock(&fan.mu);
+		return;
+	}
+	/* the queue is filling up: screened now, as the queue's room is
+	 * for files to scan, not for ones excluded or left empty */
+	pthread_mutex_unlock(&fan.mu);
+	r = screen_slot(s);
+	pthread_mutex_lock(&fan.mu);
+	if (r == 0) {
+		backlog_push(s, 0);
+	} else {
+		if (r < 0)
+			fan_stats_counters(fan.st)->dropped_notifications++;
+		slot_put(s);
+	}
 	pthread_mutex_unlock(&fan.mu);
 }
 
