@@ -63,6 +63,8 @@ typedef struct fan_slot {
 	int deadline_allow; /* how the deadline answered (when it did) */
 	int rescanned;   /* scanned again after a change since its event */
 	int bg;          /* a notification: a background slot */
+	int screened;    /* st and path are set (a notification is screened
+	                  * when its turn comes, see bg_submit) */
 	pid_t pid;
 	int64_t t0_us;   /* when the event was read */
 	unsigned epoch;  /* ignore-mark epoch at submit */
@@ -84,7 +86,11 @@ static struct {
 	fan_policy pol;
 	fan_stats *st;
 	pthread_mutex_t mu;
+	/* held (read) while a background slot is screened off the event
+	 * thread: fan_stop frees the policy under it (written) */
+	pthread_rwlock_t screen_rw;
 	pthread_t thread, wd_thread;
+	pid_t self;
 	int running;
 	atomic_int stop;
 	int wakefd;
@@ -106,7 +112,8 @@ static struct {
 	crash_entry crashes[CRASH_MEMORY];
 	unsigned crash_next;
 	vg_reply scratch; /* the event thread's own replies */
-} fan = { .mu = PTHREAD_MUTEX_INITIALIZER, .wakefd = -1, .k = { .fd = -1 } };
+} fan = { .mu = PTHREAD_MUTEX_INITIALIZER, .screen_rw = PTHREAD_RWLOCK_INITIALIZER,
+	    .wakefd = -1, .k = { .fd = -1 } };
 
 static int64_t now_us(void)
 {
@@ -551,14 +558,150 @@ static void too_large(int fd, const char *path, const struct stat *st, pid_t pid
 	fan_log_event(path, r, pid, NULL, kind, perm ? "allow" : "log", NULL, NULL);
 }
 
-/* Hands one background slot to the pool (it is ours: in no list).
- * Returns 0, or -1 when the pool's queue is full: the slot is back at
- * the front of the background queue. */
+/* An empty file holds nothing to scan: allowed at once. After a
+ * close-write it is cached like a clean file (a write or a truncate
+ * clears the mark), so reading an unchanged empty file costs no event.
+ * An open permission event places no mark: nearly all of them are the
+ * creating opens of new files (tar, cp, compilers), whose first write
+ * would clear it at once, and a mark costs two system calls and a
+ * kernel allocation per created file; an empty file that is only read
+ * costs a cheap event per open instead. */
+static void empty_file(int fd, const struct stat *st, int perm, int64_t t0)
+{
+	pthread_mutex_lock(&fan.mu);
+	fan_stats_quick(fan.st, FAN_Q_EMPTY);
+	if (perm)
+		respond(fd, 1, t0);
+	else if (fan_kernel_ignore(&fan.k, fd, st) > 0)
+		fan_stats_counters(fan.st)->ignore_placed++;
+	pthread_mutex_unlock(&fan.mu);
+	close(fd);
+}
+
+/*
+ * The checks before a scan, cheapest and most common first. Returns 1
+ * when the event was dealt with here (answered if a permission event,
+ * fd closed), else 0 with *st and path (PATH_MAX) filled; an open
+ * outside the prevention paths is answered here and, when it is still
+ * to be scanned, comes back as an open notification (*kind, *perm).
+ */
+static int screen(int fd, pid_t pid, fan_kind *kind, int *perm, struct stat *st,
+                  char *path, int64_t t0)
+{
+	char link[64];
+	ssize_t n;
+
+	/* what is allowed whoever asks, first: fstat opens nothing, and
+	 * every file being created is first opened empty (tar, cp,
+	 * compilers), so this spares fan_is_own's /proc read on each */
+	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
+		quick(FAN_Q_NOT_FILE, *perm, fd, 1, t0);
+		return 1;
+	}
+	if (st->st_size == 0) {
+		empty_file(fd, st, *perm, t0);
+		return 1;
+	}
+	/* vigild's own accesses: they must never wait for us. A
+	 * notification waits for nobody: its pid is checked against the
+	 * processes vigild knows, without the /proc read for a child that
+	 * has not registered yet. */
+	if (*perm ? fan_is_own(fan.d->pool, pid) : fan_is_known_own(fan.d->pool, pid)) {
+		quick(FAN_Q_SELF, *perm, fd, 1, t0);
+		return 1;
+	}
+	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+	n = readlink(link, path, PATH_MAX - 1);
+	path[n > 0 ? n : 0] = 0;
+	if (!fan_policy_in_scope(&fan.pol, path, st->st_dev)) {
+		quick(FAN_Q_SCOPE, *perm, fd, 1, t0);
+		return 1;
+	}
+	if (fan_policy_excluded(&fan.pol, path, pid)) {
+		quick(FAN_Q_EXCLUDED, *perm, fd, 1, t0);
+		return 1;
+	}
+	if (*kind == FAN_KIND_OPEN_PERM && !fan_policy_prevents(&fan.pol, path)) {
+		/* outside the prevention paths an open never waits; it may
+		 * still be scanned, as an open notification */
+		pthread_mutex_lock(&fan.mu);
+		fan_stats_quick(fan.st, FAN_Q_NOT_PREVENT);
+		respond(fd, 1, t0);
+		pthread_mutex_unlock(&fan.mu);
+		if (!fan.scan_on_open) {
+			close(fd);
+			return 1;
+		}
+		*kind = FAN_KIND_OPEN;
+		*perm = 0;
+	}
+	pthread_mutex_lock(&fan.mu);
+	if (crash_known(st)) {
+		fan_stats_quick(fan.st, FAN_Q_KNOWN_CRASH);
+		if (*perm)
+			respond(fd, !fan.action_deny, t0);
+		pthread_mutex_unlock(&fan.mu);
+		close(fd);
+		vg_log(VG_LOG_WARNING, "on-access: %s of %s by pid %d: this file crashed a "
+		       "scan worker (Heuristics.ScannerCrash): %s", fan_kind_name(*kind), path,
+		       (int)pid, *perm && fan.action_deny ? "denied" : "logged");
+		return 1;
+	}
+	pthread_mutex_unlock(&fan.mu);
+	if (fan.max_size && (uint64_t)st->st_size > fan.max_size) {
+		too_large(fd, path, st, pid, *kind, *perm, t0);
+		return 1;
+	}
+	return 0;
+}
+
+/* Screens a queued notification (see screen). Returns 0 when it is to
+ * be scanned (st and path set), 1 when it was dealt with (its
+ * descriptor closed), -1 out of memory; the caller frees the slot. */
+static int screen_slot(fan_slot *s)
+{
+	char path[PATH_MAX];
+	int perm = 0, done;
+
+	s->screened = 1;
+	pthread_rwlock_rdlock(&fan.screen_rw);
+	if (atomic_load(&fan.stop)) {
+		/* stopping: the policy may be gone */
+		close(s->fd);
+		done = 1;
+	} else {
+		done = screen(s->fd, s->pid, &s->kind, &perm, &s->st, path, s->t0_us);
+	}
+	pthread_rwlock_unlock(&fan.screen_rw);
+	if (done) {
+		s->fd = -1;
+		return 1;
+	}
+	return (s->path = strdup(path)) ? 0 : -1;
+}
+
+/* Hands one background slot to the pool (it is ours: in no list),
+ * screening it first if the event thread queued it unscreened. Returns
+ * 0, or -1 when the pool's queue is full: the slot is back at the front
+ * of the background queue. */
 static int bg_submit(fan_slot *s)
 {
-	vg_job_req req = { .name = s->path, .background = 1 };
+	vg_job_req req = { .background = 1 };
 	int e;
 
+	if (!s->screened) {
+		int r = screen_slot(s);
+		if (r != 0) {
+			pthread_mutex_lock(&fan.mu);
+			fan_stats_counters(fan.st)->bg_inflight--;
+			if (r < 0)
+				fan_stats_counters(fan.st)->dropped_notifications++;
+			slot_put(s);
+			pthread_mutex_unlock(&fan.mu);
+			return 0;
+		}
+	}
+	req.name = s->path;
 	req.fd = fcntl(s->fd, F_DUPFD_CLOEXEC, 3);
 	if (req.fd >= 0 && vg_pool_submit(fan.d->pool, &req, job_done, s) == 0)
 		return 0; /* s may be gone already (the shared cache answered) */
@@ -610,20 +753,57 @@ static void bg_pump(void)
 	pumping = 0;
 }
 
-/* An empty file holds nothing to scan: allowed, and cached like a clean
- * one (a write or a truncate clears the mark), so reading an unchanged
- * empty file costs no event either. */
-static void empty_file(int fd, const struct stat *st, int perm, int64_t t0)
+/* A notification (close-write, open): nobody waits for it, so the event
+ * thread only queues it, with no system call; its checks (bg_submit)
+ * run when its turn in the background queue comes, on whichever thread
+ * moves the queue, mostly the pool thread as background scans end. The
+ * event thread stays free for the permission events behind it: a
+ * process creating files makes a close-write and then an open
+ * permission event per file, and the open waits for whatever the
+ * thread does first. Only when the background queue is three quarters
+ * full are the checks made at once, so that its room goes to files to
+ * scan, not to ones excluded or empty. */
+static void notification(const struct fanotify_event_metadata *m, fan_kind kind, int64_t t0)
 {
+	fan_slot *s;
+	int r;
+
 	pthread_mutex_lock(&fan.mu);
-	fan_stats_quick(fan.st, FAN_Q_EMPTY);
-	/* before the answer: the opener's own first write then clears it */
-	if (fan_kernel_ignore(&fan.k, fd, st) > 0)
-		fan_stats_counters(fan.st)->ignore_placed++;
-	if (perm)
-		respond(fd, 1, t0);
+	fan_stats_event(fan.st, kind);
+	if (m->pid == fan.self) {
+		fan_stats_quick(fan.st, FAN_Q_SELF);
+		pthread_mutex_unlock(&fan.mu);
+		close(m->fd);
+		return;
+	}
+	if (!(s = slot_get(1))) {
+		fan_stats_counters(fan.st)->dropped_notifications++;
+		pthread_mutex_unlock(&fan.mu);
+		close(m->fd);
+		return;
+	}
+	s->fd = m->fd;
+	s->kind = kind;
+	s->pid = m->pid;
+	s->t0_us = t0;
+	if (fan_stats_counters(fan.st)->backlog < fan.nbg - fan.nbg / 4) {
+		backlog_push(s, 0);
+		pthread_mutex_unlock(&fan.mu);
+		return;
+	}
+	/* the queue is filling up: screened now, as the queue's room is
+	 * for files to scan, not for ones excluded or left empty */
 	pthread_mutex_unlock(&fan.mu);
-	close(fd);
+	r = screen_slot(s);
+	pthread_mutex_lock(&fan.mu);
+	if (r == 0) {
+		backlog_push(s, 0);
+	} else {
+		if (r < 0)
+			fan_stats_counters(fan.st)->dropped_notifications++;
+		slot_put(s);
+	}
+	pthread_mutex_unlock(&fan.mu);
 }
 
 static void handle_event(const struct fanotify_event_metadata *m)
@@ -632,9 +812,7 @@ static void handle_event(const struct fanotify_event_metadata *m)
 	int perm, fd = m->fd, dupfd;
 	fan_kind kind;
 	struct stat st;
-	char link[64], path[PATH_MAX];
-	ssize_t n;
-	const char *why;
+	char path[PATH_MAX];
 	fan_slot *s;
 	vg_job_req req = { 0 };
 
@@ -653,67 +831,15 @@ static void handle_event(const struct fanotify_event_metadata *m)
 		close(fd);
 		return;
 	}
+	if (!perm) {
+		notification(m, kind, t0);
+		return;
+	}
 	pthread_mutex_lock(&fan.mu);
 	fan_stats_event(fan.st, kind);
 	pthread_mutex_unlock(&fan.mu);
-	/* what is allowed whoever asks, first: fstat opens nothing, and
-	 * every file being created is first opened empty (tar, cp,
-	 * compilers), so this spares fan_is_own's /proc read on each */
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		quick(FAN_Q_NOT_FILE, perm, fd, 1, t0);
+	if (screen(fd, m->pid, &kind, &perm, &st, path, t0))
 		return;
-	}
-	if (st.st_size == 0) {
-		empty_file(fd, &st, perm, t0);
-		return;
-	}
-	/* vigild's own accesses: they must never wait for us */
-	if (fan_is_own(fan.d->pool, m->pid)) {
-		quick(FAN_Q_SELF, perm, fd, 1, t0);
-		return;
-	}
-	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
-	n = readlink(link, path, sizeof path - 1);
-	path[n > 0 ? n : 0] = 0;
-	if (!fan_policy_in_scope(&fan.pol, path, st.st_dev)) {
-		quick(FAN_Q_SCOPE, perm, fd, 1, t0);
-		return;
-	}
-	if ((why = fan_policy_excluded(&fan.pol, path, m->pid))) {
-		quick(FAN_Q_EXCLUDED, perm, fd, 1, t0);
-		return;
-	}
-	if (kind == FAN_KIND_OPEN_PERM && !fan_policy_prevents(&fan.pol, path)) {
-		/* outside the prevention paths an open never waits; it may
-		 * still be scanned, as an open notification */
-		pthread_mutex_lock(&fan.mu);
-		fan_stats_quick(fan.st, FAN_Q_NOT_PREVENT);
-		respond(fd, 1, t0);
-		pthread_mutex_unlock(&fan.mu);
-		if (!fan.scan_on_open) {
-			close(fd);
-			return;
-		}
-		kind = FAN_KIND_OPEN;
-		perm = 0;
-	}
-	pthread_mutex_lock(&fan.mu);
-	if (crash_known(&st)) {
-		fan_stats_quick(fan.st, FAN_Q_KNOWN_CRASH);
-		if (perm)
-			respond(fd, !fan.action_deny, t0);
-		pthread_mutex_unlock(&fan.mu);
-		close(fd);
-		vg_log(VG_LOG_WARNING, "on-access: %s of %s by pid %d: this file crashed a "
-		       "scan worker (Heuristics.ScannerCrash): %s", fan_kind_name(kind), path,
-		       (int)m->pid, perm && fan.action_deny ? "denied" : "logged");
-		return;
-	}
-	pthread_mutex_unlock(&fan.mu);
-	if (fan.max_size && (uint64_t)st.st_size > fan.max_size) {
-		too_large(fd, path, &st, m->pid, kind, perm, t0);
-		return;
-	}
 
 	pthread_mutex_lock(&fan.mu);
 	s = slot_get(!perm);
@@ -736,6 +862,7 @@ static void handle_event(const struct fanotify_event_metadata *m)
 	s->t0_us = t0;
 	s->epoch = fan.epoch;
 	s->st = st;
+	s->screened = 1;
 	s->path = strdup(path);
 	if (!s->path) {
 		if (perm)
@@ -747,10 +874,10 @@ static void handle_event(const struct fanotify_event_metadata *m)
 		return;
 	}
 	if (!perm) {
-		/* nobody waits: scanned in the background, in arrival order */
+		/* an open outside the prevention paths, answered already:
+		 * scanned in the background, in arrival order */
 		backlog_push(s, 0);
 		pthread_mutex_unlock(&fan.mu);
-		bg_pump();
 		return;
 	}
 	pending_push(s);
@@ -787,7 +914,8 @@ static void *event_thread(void *arg)
 		pthread_mutex_lock(&fan.mu);
 		timeout = run_deadlines();
 		pthread_mutex_unlock(&fan.mu);
-		/* background jobs the pool's full queue refused */
+		/* notifications queued by the last batch, and background
+		 * jobs the pool's full queue refused */
 		bg_pump();
 		if (poll(p, 2, timeout) < 0 && errno != EINTR)
 			break;
@@ -795,10 +923,14 @@ static void *event_thread(void *arg)
 			break;
 		if (!(p[0].revents & POLLIN))
 			continue;
-		/* a bounded batch, then deadlines and the heartbeat again */
+		/* a bounded batch, then deadlines, the heartbeat and the
+		 * background queue again */
 		for (int round = 0; round < 16; round++) {
 			ssize_t len = read(fan.k.fd, buf, sizeof buf);
 			const struct fanotify_event_metadata *m = (const void *)buf;
+			/* room left: the kernel's queue was empty; poll says
+			 * when more comes (a read would mostly find none) */
+			int drained = len < (ssize_t)(sizeof buf / 2);
 			if (len <= 0)
 				break;
 			for (; FAN_EVENT_OK(m, len); m = FAN_EVENT_NEXT(m, len)) {
@@ -811,6 +943,8 @@ static void *event_thread(void *arg)
 				}
 				handle_event(m);
 			}
+			if (drained)
+				break;
 		}
 	}
 	return NULL;
@@ -893,6 +1027,7 @@ static int fan_start(vg_daemon *d, char *err, size_t errlen)
 	    !vg_conf_list_count(cfg, VG_CONF_OA_MOUNT_PATH))
 		return 0;
 	fan.d = d;
+	fan.self = getpid();
 	fan.deadline_us = vg_conf_num(cfg, VG_CONF_OA_DEADLINE) * 1000;
 	fan.watchdog_us = fan.deadline_us + 1000000;
 	fan.deadline_allow = !strcmp(vg_conf_str(cfg, VG_CONF_OA_DEADLINE_ACTION), "allow");
@@ -1014,7 +1149,10 @@ static void fan_stop(void)
 	if (fan.wakefd >= 0)
 		close(fan.wakefd);
 	fan.wakefd = -1;
+	/* the pool thread may still be screening a notification */
+	pthread_rwlock_wrlock(&fan.screen_rw);
 	fan_policy_free(&fan.pol);
+	pthread_rwlock_unlock(&fan.screen_rw);
 	/* the slots and the counters stay: jobs still queued in the pool
 	 * point at them until vg_pool_stop answers them */
 }

@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -85,7 +86,8 @@ typedef struct fan_policy {
 	char **ex_prefix;      /* OnAccessExcludePath without glob characters */
 	size_t nex_prefix;
 	vg_exclude *ex;        /* its globs, and OnAccessExcludeRegex */
-	pcre2_match_data *md;  /* the event thread's */
+	pcre2_match_data *md;  /* for the regular expressions, under md_mu */
+	pthread_mutex_t md_mu;
 	char **ex_exe;         /* OnAccessExcludeExecutable */
 	size_t nex_exe;
 	uid_t *ex_uid;         /* OnAccessExcludeUID, OnAccessExcludeUname */
@@ -103,11 +105,14 @@ int fan_policy_in_scope(const fan_policy *p, const char *path, dev_t dev);
 int fan_policy_prevents(const fan_policy *p, const char *path);
 /* The exclusion that matches ("path", "regex", "uid", "executable"),
  * or NULL. Reads /proc for uid and executable only when those lists are
- * set. Called on the event thread only (it owns p->md). */
+ * set. Any thread. */
 const char *fan_policy_excluded(fan_policy *p, const char *path, pid_t pid);
 /* 1 when pid is vigild, one of its threads, or a process of its pool
  * (or a child of one, not yet registered). */
 int fan_is_own(vg_pool *pool, pid_t pid);
+/* The same without the /proc read for a child not registered yet: for
+ * notifications, which make nobody wait. */
+int fan_is_known_own(vg_pool *pool, pid_t pid);
 /* The process's executable ("" when gone) and uid ((uid_t)-1). */
 void fan_proc_exe(pid_t pid, char *buf, size_t len);
 uid_t fan_proc_uid(pid_t pid);

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +58,7 @@ static void free_list(char **list, size_t n)
 int fan_policy_init(fan_policy *p, const vg_config *cfg, char *err, size_t errlen)
 {
 	memset(p, 0, sizeof *p);
+	pthread_mutex_init(&p->md_mu, NULL);
 	if (!(p->ex = vg_exclude_new()) || !(p->md = pcre2_match_data_create(1, NULL)))
 		goto nomem;
 	for (size_t i = 0; i < vg_conf_list_count(cfg, VG_CONF_OA_INCLUDE_PATH); i++)
@@ -143,6 +145,7 @@ void fan_policy_free(fan_policy *p)
 	vg_exclude_free(p->ex);
 	if (p->md)
 		pcre2_match_data_free(p->md);
+	pthread_mutex_destroy(&p->md_mu);
 	memset(p, 0, sizeof *p);
 }
 
@@ -204,9 +207,17 @@ const char *fan_policy_excluded(fan_policy *p, const char *path, pid_t pid)
 	for (size_t i = 0; i < p->nex_prefix; i++)
 		if (fan_path_under(path, p->ex_prefix[i]))
 			return "path";
-	if (!vg_exclude_empty(p->ex) &&
-	    vg_exclude_match(p->ex, p->md, path, len, base ? (size_t)(base + 1 - path) : 0))
-		return "path";
+	if (!vg_exclude_empty(p->ex)) {
+		int hit;
+		/* the match data is one: the event thread and the thread
+		 * screening a notification may both be here */
+		pthread_mutex_lock(&p->md_mu);
+		hit = vg_exclude_match(p->ex, p->md, path, len,
+		                       base ? (size_t)(base + 1 - path) : 0);
+		pthread_mutex_unlock(&p->md_mu);
+		if (hit)
+			return "path";
+	}
 	if (p->nex_uid || p->ex_root) {
 		uid_t u = fan_proc_uid(pid);
 		if (u == 0 && p->ex_root)
@@ -247,15 +258,21 @@ static pid_t parent_of(pid_t pid)
 	return (pid_t)ppid;
 }
 
-int fan_is_own(vg_pool *pool, pid_t pid)
-{
-	static pid_t self;
-	pid_t ppid;
+static pid_t self;
 
+int fan_is_known_own(vg_pool *pool, pid_t pid)
+{
 	if (!self)
 		self = getpid();
 	/* events name the thread group: every thread of vigild is self */
-	if (pid == self || vg_pool_owns_pid(pool, pid))
+	return pid == self || vg_pool_owns_pid(pool, pid);
+}
+
+int fan_is_own(vg_pool *pool, pid_t pid)
+{
+	pid_t ppid;
+
+	if (fan_is_known_own(pool, pid))
 		return 1;
 	/* an engine process vigild is starting, or a worker its engine
 	 * process forked and has not announced yet */
