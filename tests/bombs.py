@@ -30,6 +30,9 @@ import time
 import zipfile
 import zlib
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from vigild_harness import sanitized  # noqa: E402
+
 MIB = 1 << 20
 
 
@@ -176,15 +179,6 @@ EXIT_LIMIT = 3  # vigil scan: a limit stopped part of a scan
 def write_bombs(out):
     for name, make, _ in BOMBS:
         make(os.path.join(out, name))
-
-
-def sanitized():
-    """ASan builds run several times slower and keep shadow memory."""
-    try:
-        with open(os.path.join(os.environ["top_builddir"], "Makefile")) as f:
-            return "-fsanitize=address" in f.read()
-    except (KeyError, OSError):
-        return False
 
 
 def scan(vigil, path):

@@ -12,7 +12,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.environ["top_srcdir"], "tests"))
-from vigild_harness import EICAR, check, finish  # noqa: E402,F401
+from vigild_harness import EICAR, check, finish, sanitized  # noqa: E402,F401
 
 VIGIL = os.environ["VIGIL"]
 VIGILD = os.path.join(os.environ["top_builddir"], "vigild")

@@ -23,6 +23,15 @@ def check(cond, what):
         print("FAIL: " + what, file=sys.stderr)
 
 
+def sanitized():
+    """ASan builds run several times slower and keep shadow memory."""
+    try:
+        with open(os.path.join(os.environ["top_builddir"], "Makefile")) as f:
+            return "-fsanitize=address" in f.read()
+    except (KeyError, OSError):
+        return False
+
+
 def finish():
     if failures:
         print("%d failure(s)" % failures, file=sys.stderr)
