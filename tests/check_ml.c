@@ -661,6 +661,8 @@ static Suite *ml_suite(void)
 	tcase_add_test(stage, test_engine_load_model);
 	tcase_add_test(stage, test_thresholds);
 	tcase_add_test(stage, test_stage_findings);
+	/* each case freezes engines: seconds under ASan on a loaded machine */
+	tcase_set_timeout(stage, 60);
 	suite_add_tcase(s, pe);
 	suite_add_tcase(s, model);
 	suite_add_tcase(s, stage);

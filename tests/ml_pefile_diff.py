@@ -10,8 +10,8 @@ as vigil samples large ranges, see entropy() below).
 
 usage: ml_pefile_diff.py [--all] [EXTRACTOR [CACHE_DIR]]
 Under `make check` (automake sets top_builddir) the defaults are the
-build tree's ml/ml_extract and its tests/ml-debian-pe cache; the fetch
-runs first. Exit 0: all equal; 1: a mismatch; 77: skipped (no files).
+build tree's ml/ml_extract and its tests/ml-debian-pe cache (or
+$VIGIL_PE_CACHE); the fetch runs first. Exit 0: all equal; 1: a mismatch; 77: skipped (no files).
 """
 import csv
 import math
@@ -144,7 +144,9 @@ def main():
     top_builddir = os.environ.get("top_builddir")
     here = os.path.dirname(os.path.abspath(__file__))
     extractor = args[0] if args else os.path.join(top_builddir or ".", "ml", "ml_extract")
-    cache = args[1] if len(args) > 1 else os.path.join(top_builddir or ".", "tests", "ml-debian-pe")
+    # VIGIL_PE_CACHE: one download for several builds (tests/run_all.sh)
+    cache = args[1] if len(args) > 1 else os.environ.get("VIGIL_PE_CACHE") or \
+        os.path.join(top_builddir or ".", "tests", "ml-debian-pe")
     if not os.path.exists(os.path.join(cache, "files.csv")) or top_builddir:
         rc = subprocess.call(["sh", os.path.join(here, "ml_fetch_debian_pe.sh")]
                              + (["--all"] if "--all" in sys.argv else [])

@@ -16,6 +16,9 @@ if [ -z "${VIGIL_SHARED:-}" ] && [ -d "$top/../shared" ]; then
 	VIGIL_SHARED=$(cd "$top/../shared" && pwd)
 	export VIGIL_SHARED
 fi
+# the Debian PE files of ml_pefile_diff.py, downloaded once for the
+# ASan build and make distcheck's
+export VIGIL_PE_CACHE=${VIGIL_PE_CACHE:-$top/build/ml-debian-pe}
 export LSAN_OPTIONS="suppressions=$top/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 passed=0   # steps
 failed=0
