@@ -38,7 +38,7 @@ gzip -c "$scratch/src/eicar.com" >"$scratch/in/eicar.com.gz"
 # worker's start alone (libclamav, the sanitizer's shadow) takes a
 # second or two of a loaded machine, so the deadline is longer
 scan_time=1 limit=10
-if grep -q -- '-fsanitize=address' "$top_builddir/Makefile" 2>/dev/null; then
+if sanitized; then
 	scan_time=5 limit=30
 fi
 # one thread, so one worker serves the files in turn and must be

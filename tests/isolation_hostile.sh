@@ -28,7 +28,7 @@ echo "plain text" >"$scratch/in/plain.txt"
 # worker's start alone (libclamav, the sanitizer's shadow) takes a
 # second or two of a loaded machine, so the deadline is longer
 asan=no scan_time=2 limit=10
-if grep -q -- '-fsanitize=address' "$top_builddir/Makefile" 2>/dev/null; then
+if sanitized; then
 	asan=yes scan_time=5 limit=30
 fi
 checked_version=3.6.2-1+deb12u5

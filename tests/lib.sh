@@ -40,6 +40,13 @@ expect_bounded() {
 	[ "$kb" -lt 512000 ] || fail "peak memory $kb KB, wanted under 512 MB"
 }
 
+# sanitized: true in a build under ASan, which runs several times
+# slower (a worker's start alone, libclamav and the sanitizer's shadow,
+# can take a second or two of a loaded machine): time bounds scale.
+sanitized() {
+	grep -q -- '-fsanitize=address' "$top_builddir/Makefile" 2>/dev/null
+}
+
 # expect_no_sanitizer_report STDERR: the scanning process itself printed
 # no sanitizer report (its workers may crash; it must not).
 expect_no_sanitizer_report() {

@@ -76,6 +76,6 @@ sys.exit(1 if bad or not summary else 0)
 PY
 # sanitizer builds run several times slower (as in bombs.py)
 limit=10
-grep -q -- '-fsanitize=address' "$top_builddir/Makefile" 2>/dev/null && limit=30
+sanitized && limit=30
 expect_bounded "$scratch/time" "$limit"
 finish
