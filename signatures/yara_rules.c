@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "engine/bundle.h"
 #include "signatures/yara_externals.h"
@@ -769,6 +771,37 @@ static uint8_t *source_defaults(const vg_yara *y, int kind, uint32_t nrules)
 	return d;
 }
 
+/*
+ * Rules as yr_compiler_get_rules makes them keep the compiler's arena:
+ * a dozen buffers of at least 1 MiB each, grown by doubling and zeroed
+ * as they grow, most of it past what they hold (a set of a few rules
+ * holds about 12 MiB). Nothing reads or writes a buffer past its used
+ * bytes once the rules are built (scanning only reads them), so those
+ * pages go back to the system: they read as zeroes if ever touched
+ * again, which is what most of them hold. No copy, no relocation: the
+ * pages are dropped where they are.
+ */
+static void drop_arena_slack(YR_RULES *rules)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	YR_ARENA *a = rules->arena;
+
+	if (page <= 0 || !a)
+		return;
+	for (uint32_t i = 0; i < a->num_buffers && i < YR_MAX_ARENA_BUFFERS; i++) {
+		const YR_ARENA_BUFFER *b = &a->buffers[i];
+		uintptr_t from, to;
+
+		if (!b->data || b->size <= b->used)
+			continue;
+		from = ((uintptr_t)b->data + b->used + (uintptr_t)page - 1) &
+		       ~((uintptr_t)page - 1);
+		to = ((uintptr_t)b->data + b->size) & ~((uintptr_t)page - 1);
+		if (to > from)
+			(void)madvise((void *)from, to - from, MADV_DONTNEED);
+	}
+}
+
 /* Turns the sources of a kind, if any, into a set. */
 static vigil_error freeze_kind(vigil_engine *e, vg_yara *y, int kind)
 {
@@ -790,6 +823,7 @@ static vigil_error freeze_kind(vigil_engine *e, vg_yara *y, int kind)
 	if (rc != ERROR_SUCCESS)
 		return vg_engine_fail(e, VIGIL_ENOMEM,
 		                      "cannot build YARA rules (yara error %d)", rc);
+	drop_arena_slack(rules);
 	if ((err = add_set(e, y, rules,
 	                   kind == VG_YARA_MZ ? VG_GATE_MZ
 	                   : kind == VG_YARA_NOT_MZ ? VG_GATE_NOT_MZ : 0,
