@@ -20,6 +20,9 @@
 #include "signatures/yara_gate.h"
 #include "signatures/yara_rules.h"
 
+/* The first size of a compiler's arena buffers (compiler_new). */
+#define VG_YARA_ARENA_START ((size_t)256 << 10)
+
 /* Rule files are read whole to classify them; none is near this big. */
 #define MAX_SOURCE_BYTES ((size_t)256 << 20)
 
@@ -163,6 +166,13 @@ static vigil_error compiler_new(vigil_engine *e, vg_yara *y, int kind)
 
 	if (yr_compiler_create(&c) != ERROR_SUCCESS)
 		return vg_engine_fail(e, VIGIL_ENOMEM, "cannot create a YARA compiler");
+	/* libyara starts each of the arena's dozen buffers at 1 MiB, zeroed
+	 * as it grows; most of them (namespaces, externals, metas of a
+	 * small set...) hold far less, and vigil has up to three
+	 * compilers. Smaller first buffers grow by doubling like the
+	 * others (arenas loaded from files start at 10 KiB). */
+	if (c->arena)
+		c->arena->initial_buffer_size = VG_YARA_ARENA_START;
 	/* Declared with empty defaults so rules that read them compile;
 	 * the scanner sets the real values per object. */
 	for (unsigned i = 0; i < VG_YX_COUNT; i++) {
