@@ -59,9 +59,17 @@ vigil_error vg_cache_new(uint64_t entries, vg_cache **out)
 
 void vg_cache_free(vg_cache *c)
 {
+	uint64_t puts = 0;
+
 	if (!c)
 		return;
-	for (uint64_t i = 0; i < c->nsets * WAYS; i++)
+	/* a shard's clock counts its puts: a cache nothing was put in
+	 * holds no result, and walking its slots would only fault in
+	 * pages calloc never touched (10 MiB by default, 0.06 s of a
+	 * `vigil scan` that finds nothing to scan) */
+	for (int i = 0; i < SHARDS; i++)
+		puts += c->shards[i].clock;
+	for (uint64_t i = 0; puts && i < c->nsets * WAYS; i++)
 		vigil_result_free(c->slots[i].r);
 	for (int i = 0; i < SHARDS; i++)
 		pthread_mutex_destroy(&c->shards[i].lock);

@@ -100,10 +100,20 @@ static int skip_quoted(lexer *l, char quote)
 
 /* Hex string body: only what hex strings hold, comments included; a
  * comment holding '}' is left to the safe answer, as is anything else. */
+static int hex_body_char(char c)
+{
+	switch (c) {
+	case '?': case '~': case '[': case ']': case '-': case '(': case ')':
+	case '|': case ' ': case '\t': case '\r': case '\n':
+		return 1;
+	default:
+		return is_digit(c) || (c >= 'a' && c <= 'f') ||
+		       (c >= 'A' && c <= 'F');
+	}
+}
+
 static int skip_hex(lexer *l)
 {
-	static const char ok[] = "0123456789abcdefABCDEF?~[]-()| \t\r\n";
-
 	l->p++; /* '{' */
 	while (l->p < l->end) {
 		const char *comment = l->p;
@@ -119,7 +129,7 @@ static int skip_hex(lexer *l)
 		c = *l->p++;
 		if (c == '}')
 			return 1;
-		if (!c || !strchr(ok, c))
+		if (!hex_body_char(c))
 			return 0;
 	}
 	return 0;
@@ -416,7 +426,7 @@ static int gated_condition(lexer *l)
  * "condition:" (meta and strings, whose texts, regexes and hex strings
  * the tokenizer steps over), then the condition up to the rule's '}'.
  * 1 when the rule is gated, 0 when not, -1 when not understood. */
-static int gated_rule(lexer *l, token *name)
+static int gated_rule(lexer *l, token *name, const char **cond)
 {
 	token t;
 
@@ -438,6 +448,7 @@ static int gated_rule(lexer *l, token *name)
 		if (tok_is(t, T_IDENT, "condition")) {
 			if (!tok_is(next(l), T_PUNCT, ":"))
 				return -1;
+			*cond = l->p;
 			return gated_condition(l);
 		}
 	}
@@ -463,7 +474,8 @@ int vg_yara_gate_mz(const char *src, size_t len)
 			continue; /* modifiers of the rule that follows */
 		} else if (tok_is(t, T_IDENT, "rule")) {
 			token name;
-			if (gated_rule(&l, &name) != 1)
+			const char *cond;
+			if (gated_rule(&l, &name, &cond) != 1)
 				return 0;
 			rules++;
 		} else {
@@ -486,6 +498,7 @@ int vg_yara_is_mz(const unsigned char *data, size_t size)
 
 typedef struct split_rule {
 	size_t start, end; /* its bytes, modifiers included */
+	size_t cond;       /* where its condition starts (after ':') */
 	token name;
 	int gated;
 	unsigned mods;     /* bit i: it names the module of imports[i] */
@@ -554,6 +567,7 @@ static int split_read(const char *src, size_t len, split_file *f)
 		} else if (tok_is(t, T_IDENT, "rule")) {
 			split_rule *r;
 			token name;
+			const char *cond = NULL;
 			int g;
 			if (f->nrules == f->cap) {
 				size_t ncap = f->cap ? f->cap * 2 : 64;
@@ -563,10 +577,11 @@ static int split_read(const char *src, size_t len, split_file *f)
 				f->rules = nr;
 				f->cap = ncap;
 			}
-			if ((g = gated_rule(&l, &name)) < 0)
+			if ((g = gated_rule(&l, &name, &cond)) < 0)
 				return 0;
 			r = &f->rules[f->nrules++];
 			r->start = (size_t)((mod_start ? mod_start : t.s) - src);
+			r->cond = (size_t)(cond - src);
 			r->end = (size_t)(l.p - src);
 			r->name = name;
 			r->gated = g;
@@ -591,8 +606,10 @@ static size_t group_of(split_file *f, size_t i)
 /*
  * Which modules each rule names, and which rules of the file a rule
  * names (the two then share a group, which goes to one place).
- * Every identifier of the rule's text counts, tags and meta keys
- * included: more than needed is only slower. -1 on ENOMEM.
+ * Every identifier of the rule's condition counts: only a condition
+ * can name a rule or a module (meta, strings and tags hold literals,
+ * string modifiers and tag names), and more than needed is only
+ * slower. -1 on ENOMEM.
  */
 static int split_refs(const char *src, split_file *f)
 {
@@ -615,7 +632,7 @@ static int split_refs(const char *src, split_file *f)
 	}
 	for (size_t i = 0; i < f->nrules && !f->whole; i++) {
 		split_rule *r = &f->rules[i];
-		lexer l = { src + r->start, src + r->end, 0 };
+		lexer l = { src + r->cond, src + r->end, 0 };
 		token t;
 
 		while ((t = next(&l)).kind != T_END && t.kind != T_BAD) {

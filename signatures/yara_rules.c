@@ -11,12 +11,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "engine/allocator.h"
 #include "engine/bundle.h"
 #include "signatures/yara_externals.h"
 #include "signatures/yara_gate.h"
 #include "signatures/yara_rules.h"
+
+/* The first size of a compiler's arena buffers (compiler_new). */
+#define VG_YARA_ARENA_START ((size_t)256 << 10)
 
 /* Rule files are read whole to classify them; none is near this big. */
 #define MAX_SOURCE_BYTES ((size_t)256 << 20)
@@ -161,6 +166,13 @@ static vigil_error compiler_new(vigil_engine *e, vg_yara *y, int kind)
 
 	if (yr_compiler_create(&c) != ERROR_SUCCESS)
 		return vg_engine_fail(e, VIGIL_ENOMEM, "cannot create a YARA compiler");
+	/* libyara starts each of the arena's dozen buffers at 1 MiB, zeroed
+	 * as it grows; most of them (namespaces, externals, metas of a
+	 * small set...) hold far less, and vigil has up to three
+	 * compilers. Smaller first buffers grow by doubling like the
+	 * others (arenas loaded from files start at 10 KiB). */
+	if (c->arena)
+		c->arena->initial_buffer_size = VG_YARA_ARENA_START;
 	/* Declared with empty defaults so rules that read them compile;
 	 * the scanner sets the real values per object. */
 	for (unsigned i = 0; i < VG_YX_COUNT; i++) {
@@ -239,81 +251,11 @@ static vigil_error read_source(vigil_engine *e, const char *path,
 	return VIGIL_OK;
 }
 
-/* 1 when text compiles in namespace ns next to the texts tried before
- * (a trial, for vg_yara_gate_unpe's rewrite; each source has its own
- * namespace here, see settle_namespace), 0 when not, -1 on ENOMEM. One
- * trial compiler serves every source: making a compiler costs more
- * than compiling the few rules tried. */
-static int compiles_alone(vg_yara *y, const char *ns, const char *text)
-{
-	int ok;
-
-	if (!y->trial) {
-		if (yr_compiler_create(&y->trial) != ERROR_SUCCESS) {
-			y->trial = NULL;
-			return -1;
-		}
-		yr_compiler_set_callback(y->trial, ignore_compile_msg, NULL);
-		for (unsigned i = 0; i < VG_YX_COUNT; i++) {
-			if (yr_compiler_define_string_variable(y->trial,
-			                                       vg_yx_names[i], "")
-			    != ERROR_SUCCESS) {
-				yr_compiler_destroy(y->trial);
-				y->trial = NULL;
-				return -1;
-			}
-		}
-	}
-	ok = yr_compiler_add_string(y->trial, text, ns) == 0;
-	if (!ok) {
-		/* a compiler that saw an error takes nothing more */
-		int nomem = y->trial->last_error == ERROR_INSUFFICIENT_MEMORY;
-		yr_compiler_destroy(y->trial);
-		y->trial = NULL;
-		if (nomem)
-			return -1;
-	}
-	return ok;
-}
-
-/*
- * The not-MZ text without the pe module (vg_yara_gate_unpe), when the
- * rewrite applies and compiles; else the text stays as it is.
- */
-static vigil_error not_mz_without_pe(vigil_engine *e, vg_yara *y,
-                                     const vg_yara_source *src,
-                                     char **text, size_t *len)
-{
-	char *out;
-	size_t outlen;
-	int rc = vg_yara_gate_unpe(*text, *len, &out, &outlen);
-
-	if (rc == 0)
-		return VIGIL_OK;
-	if (rc > 0 && memchr(out, '\0', outlen) == NULL)
-		rc = compiles_alone(y, src->ns, out);
-	else if (rc > 0)
-		rc = 0;
-	if (rc < 0) {
-		free(out);
-		return vg_engine_fail(e, VIGIL_ENOMEM, "%s: out of memory",
-		                      src->path);
-	}
-	if (rc == 0) {
-		free(out);
-		return VIGIL_OK;
-	}
-	free(*text);
-	*text = out;
-	*len = outlen;
-	return VIGIL_OK;
-}
-
 /* The texts of a source for each compiler (vg_yara_gate_split), and
  * their lengths; a source whose namespace is shared compiles whole
- * into the rest. */
-static vigil_error texts_of(vigil_engine *e, vg_yara *y,
-                            const vg_yara_source *src,
+ * into the rest. The not-MZ text is as split: pe is rewritten out at
+ * freeze (not_mz_build). */
+static vigil_error texts_of(vigil_engine *e, const vg_yara_source *src,
                             char *text, size_t len,
                             char *texts[VG_YARA_NKINDS],
                             size_t lens[VG_YARA_NKINDS])
@@ -334,18 +276,6 @@ static vigil_error texts_of(vigil_engine *e, vg_yara *y,
 	if (vg_yara_gate_split(text, len, texts) < 0)
 		return vg_engine_fail(e, VIGIL_ENOMEM, "%s: out of memory",
 		                      src->path);
-	if (texts[VG_YARA_NOT_MZ]) {
-		vigil_error err = not_mz_without_pe(e, y, src,
-		                                    &texts[VG_YARA_NOT_MZ],
-		                                    &lens[VG_YARA_NOT_MZ]);
-		if (err != VIGIL_OK) {
-			for (int k = 0; k < VG_YARA_NKINDS; k++) {
-				free(texts[k]);
-				texts[k] = NULL;
-			}
-			return err;
-		}
-	}
 	return VIGIL_OK;
 }
 
@@ -425,11 +355,11 @@ static vigil_error recompile(vigil_engine *e, vg_yara *y,
 
 	if ((err = read_source(e, src->path, &text, &len)) != VIGIL_OK)
 		return err;
-	err = texts_of(e, y, src, text, len, texts, lens);
+	err = texts_of(e, src, text, len, texts, lens);
 	free(text);
 	if (err != VIGIL_OK)
 		return err;
-	if (kinds_of(texts) != src->kinds)
+	if (kinds_of(texts) != src->split)
 		err = vg_engine_fail(e, VIGIL_EDATABASE,
 		                     "%s: changed while the rules were loading",
 		                     src->path);
@@ -437,6 +367,61 @@ static vigil_error recompile(vigil_engine *e, vg_yara *y,
 		err = compile_text(e, y, src, kind, texts[kind], lens[kind]);
 	free_texts(texts);
 	return err;
+}
+
+/*
+ * The not-MZ compiler, at freeze, from the kept texts: each with pe
+ * rewritten out (vg_yara_gate_unpe) when that applies and compiles. A
+ * rewrite of the wrong type fails to compile and leaves the compiler
+ * unusable: that source then keeps its text as written and the
+ * compiler is built again. No trial compiler per rewrite: only a
+ * failure pays (none in signature-base's DEFAULT-SET).
+ */
+static vigil_error not_mz_build(vigil_engine *e, vg_yara *y)
+{
+	vigil_error err;
+
+again:
+	if ((err = compiler_new(e, y, VG_YARA_NOT_MZ)) != VIGIL_OK)
+		return err;
+	for (size_t i = 0; i < y->nsources; i++) {
+		vg_yara_source *src = &y->sources[i];
+		char *out = NULL;
+		size_t outlen = 0;
+		int rc = 0;
+
+		if (!(src->kinds & (1u << VG_YARA_NOT_MZ)) || !src->not_mz)
+			continue;
+		if (!src->keep_pe) {
+			rc = vg_yara_gate_unpe(src->not_mz, src->not_mz_len, &out,
+			                       &outlen);
+			if (rc < 0)
+				return vg_engine_fail(e, VIGIL_ENOMEM,
+				                      "%s: out of memory", src->path);
+			if (rc > 0 && memchr(out, '\0', outlen)) {
+				free(out);
+				out = NULL;
+				rc = 0;
+			}
+			if (rc == 0)
+				src->keep_pe = 1; /* nothing to rewrite */
+		}
+		err = compile_text(e, y, src, VG_YARA_NOT_MZ,
+		                   rc > 0 ? out : src->not_mz,
+		                   rc > 0 ? outlen : src->not_mz_len);
+		free(out);
+		if (err == VIGIL_OK)
+			continue;
+		if (rc > 0 && err == VIGIL_EDATABASE) {
+			/* the rewrite, not the rules (they compiled into the MZ
+			 * set as written): keep pe for this source */
+			src->keep_pe = 1;
+			e->errmsg[0] = '\0';
+			goto again;
+		}
+		return err;
+	}
+	return VIGIL_OK;
 }
 
 /* Makes the compiler of a kind, holding every source of that kind
@@ -447,6 +432,8 @@ static vigil_error compiler_ready(vigil_engine *e, vg_yara *y, int kind)
 
 	if (y->compilers[kind])
 		return VIGIL_OK;
+	if (kind == VG_YARA_NOT_MZ)
+		return not_mz_build(e, y);
 	if ((err = compiler_new(e, y, kind)) != VIGIL_OK)
 		return err;
 	for (size_t i = 0; i < y->nsources; i++) {
@@ -477,7 +464,9 @@ static int settle_namespace(vg_yara *y, const char *ns)
 			/* none of its kinds is a set yet: sets are made at
 			 * freeze, after which nothing loads */
 			o->whole = 1;
-			o->kinds = 1u << VG_YARA_REST;
+			o->kinds = o->split = 1u << VG_YARA_REST;
+			free(o->not_mz);
+			o->not_mz = NULL;
 			moved = 1;
 		}
 	}
@@ -517,11 +506,13 @@ vigil_error vg_yara_add_source(vigil_engine *e, vg_yara *y, const char *path)
 		goto out;
 	}
 	src.whole = settle_namespace(y, src.ns);
-	if ((err = texts_of(e, y, &src, text, len, texts, lens)) != VIGIL_OK)
+	if ((err = texts_of(e, &src, text, len, texts, lens)) != VIGIL_OK)
 		goto out;
-	src.kinds = kinds_of(texts);
+	src.kinds = src.split = kinds_of(texts);
 	for (int k = 0; k < VG_YARA_NKINDS && err == VIGIL_OK; k++) {
-		if (!texts[k])
+		/* the not-MZ text waits for freeze: its rules are in the MZ
+		 * text too, which compiles now */
+		if (!texts[k] || k == VG_YARA_NOT_MZ)
 			continue;
 		err = compiler_ready(e, y, k);
 		if (err == VIGIL_OK)
@@ -538,6 +529,9 @@ vigil_error vg_yara_add_source(vigil_engine *e, vg_yara *y, const char *path)
 		}
 		goto out;
 	}
+	src.not_mz = texts[VG_YARA_NOT_MZ];
+	src.not_mz_len = lens[VG_YARA_NOT_MZ];
+	texts[VG_YARA_NOT_MZ] = NULL;
 	y->sources[y->nsources++] = src;
 	src.path = src.ns = NULL;
 out:
@@ -787,6 +781,37 @@ static uint8_t *source_defaults(const vg_yara *y, int kind, uint32_t nrules)
 	return d;
 }
 
+/*
+ * Rules as yr_compiler_get_rules makes them keep the compiler's arena:
+ * a dozen buffers of at least 1 MiB each, grown by doubling and zeroed
+ * as they grow, most of it past what they hold (a set of a few rules
+ * holds about 12 MiB). Nothing reads or writes a buffer past its used
+ * bytes once the rules are built (scanning only reads them), so those
+ * pages go back to the system: they read as zeroes if ever touched
+ * again, which is what most of them hold. No copy, no relocation: the
+ * pages are dropped where they are.
+ */
+static void drop_arena_slack(YR_RULES *rules)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	YR_ARENA *a = rules->arena;
+
+	if (page <= 0 || !a)
+		return;
+	for (uint32_t i = 0; i < a->num_buffers && i < YR_MAX_ARENA_BUFFERS; i++) {
+		const YR_ARENA_BUFFER *b = &a->buffers[i];
+		uintptr_t from, to;
+
+		if (!b->data || b->size <= b->used)
+			continue;
+		from = ((uintptr_t)b->data + b->used + (uintptr_t)page - 1) &
+		       ~((uintptr_t)page - 1);
+		to = ((uintptr_t)b->data + b->size) & ~((uintptr_t)page - 1);
+		if (to > from)
+			(void)madvise((void *)from, to - from, MADV_DONTNEED);
+	}
+}
+
 /* Turns the sources of a kind, if any, into a set. */
 static vigil_error freeze_kind(vigil_engine *e, vg_yara *y, int kind)
 {
@@ -808,6 +833,7 @@ static vigil_error freeze_kind(vigil_engine *e, vg_yara *y, int kind)
 	if (rc != ERROR_SUCCESS)
 		return vg_engine_fail(e, VIGIL_ENOMEM,
 		                      "cannot build YARA rules (yara error %d)", rc);
+	drop_arena_slack(rules);
 	if ((err = add_set(e, y, rules,
 	                   kind == VG_YARA_MZ ? VG_GATE_MZ
 	                   : kind == VG_YARA_NOT_MZ ? VG_GATE_NOT_MZ : 0,
@@ -820,8 +846,13 @@ static vigil_error freeze_kind(vigil_engine *e, vg_yara *y, int kind)
 	free(dflts);
 	if (err != VIGIL_OK)
 		return err;
-	for (size_t i = 0; i < y->nsources; i++)
+	for (size_t i = 0; i < y->nsources; i++) {
 		y->sources[i].kinds &= ~(1u << kind); /* in a set now */
+		if (kind == VG_YARA_NOT_MZ) {
+			free(y->sources[i].not_mz);
+			y->sources[i].not_mz = NULL;
+		}
+	}
 	return VIGIL_OK;
 }
 
@@ -830,6 +861,7 @@ static void free_sources(vg_yara *y)
 	for (size_t i = 0; i < y->nsources; i++) {
 		free(y->sources[i].path);
 		free(y->sources[i].ns);
+		free(y->sources[i].not_mz);
 	}
 	y->nsources = 0;
 }
@@ -843,15 +875,12 @@ vigil_error vg_yara_freeze(vigil_engine *e, vg_yara *y)
 		if (!y->sets[i].sev &&
 		    (err = severity_table(e, &y->sets[i], NULL)) != VIGIL_OK)
 			return err;
-	if (y->trial) {
-		yr_compiler_destroy(y->trial);
-		y->trial = NULL;
-	}
 	/* the MZ set first (the largest), each compiler's freed memory
-	 * handed back before the next set is built: the sets are built
-	 * one after the other, so the peak is one build's, not their sum */
-	static const int order[VG_YARA_NKINDS] = { VG_YARA_MZ, VG_YARA_NOT_MZ,
-	                                           VG_YARA_REST };
+	 * handed back before the next set is built; the not-MZ compiler,
+	 * which does not exist before, last, when the other two compilers
+	 * are gone */
+	static const int order[VG_YARA_NKINDS] = { VG_YARA_MZ, VG_YARA_REST,
+	                                           VG_YARA_NOT_MZ };
 	for (int k = 0; k < VG_YARA_NKINDS; k++) {
 		if ((err = freeze_kind(e, y, order[k])) != VIGIL_OK)
 			return err;
@@ -890,8 +919,6 @@ void vg_yara_free(vg_yara *y)
 	for (int k = 0; k < VG_YARA_NKINDS; k++)
 		if (y->compilers[k])
 			yr_compiler_destroy(y->compilers[k]);
-	if (y->trial)
-		yr_compiler_destroy(y->trial);
 	free_sources(y);
 	free(y->sources);
 	for (size_t i = 0; i < y->nsets; i++) {

@@ -37,20 +37,29 @@ typedef struct vg_yara_source {
 	char *ns;       /* namespace: the base name without extension */
 	unsigned kinds; /* bit k: some of its rules are in compiler k; a
 	                 * bit is cleared once that compiler is a set */
+	unsigned split; /* kinds as split at load (a rebuilt compiler
+	                 * checks that the file still splits so) */
 	int whole;      /* compiled whole into VG_YARA_REST, not split (its
 	                 * namespace is shared with another file) */
 	vigil_verdict dflt;  /* for its rules that state no severity */
 	uint32_t first_rule[VG_YARA_NKINDS]; /* its rules' indexes in each */
 	uint32_t nrules[VG_YARA_NKINDS];     /* compiler */
+	/* Its not-MZ text as split (pe still named), kept until freeze
+	 * compiles the not-MZ set; NULL when it has none. Its rules are
+	 * all in its MZ text, which compiled at load, so a load error
+	 * cannot hide here. */
+	char *not_mz;
+	size_t not_mz_len;
+	int keep_pe;    /* the text without pe did not compile: use it as is */
 } vg_yara_source;
 
 typedef struct vg_yara {
 	/* Sources compiled so far, one compiler per kind; NULL before the
 	 * first source of that kind, and after a source failed (a
 	 * YR_COMPILER that saw an error is unusable), in which case the next
-	 * source or freeze rebuilds it from sources[]. */
+	 * source or freeze rebuilds it from sources[]. The not-MZ compiler
+	 * exists only during freeze (from the kept texts). */
 	YR_COMPILER *compilers[VG_YARA_NKINDS];
-	YR_COMPILER *trial;  /* where not-MZ rewrites are tried; to freeze */
 	vg_yara_source *sources; /* the sources that compiled */
 	size_t nsources, sources_cap;
 	vg_yara_set *sets;   /* .yarc sets as loaded, then the sources' two */
@@ -89,8 +98,9 @@ vigil_error vg_yara_add_image(vigil_engine *e, vg_yara *y,
 struct vg_bundle_writer;
 vigil_error vg_yara_save(const vg_yara *y, struct vg_bundle_writer *w);
 
-/* Turns the sources into sets (MZ, not-MZ, rest, built one at a time),
- * reads
+/* Turns the sources into sets (MZ, rest, then not-MZ, built one at a
+ * time: the not-MZ texts compile here, each without pe when that
+ * compiles, else as written), reads
  * every rule's severity (yara_severity.h); sets e->cache_keys_name if
  * any set declares an external the rules could read. */
 VG_MUST_CHECK

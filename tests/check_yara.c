@@ -1004,6 +1004,43 @@ START_TEST(test_gate_namespace)
 }
 END_TEST
 
+/* The not-MZ texts compile at freeze, pe rewritten out; a rewrite of
+ * the wrong type (a string compared with what replaced pe.imphash())
+ * keeps that file's text as written, after a good rewrite compiled
+ * into the same set, and both rules still match on both halves. */
+START_TEST(test_gate_unpe_fallback)
+{
+	char a[512], b[512];
+	snprintf(a, sizeof a, "%s", write_text("good.yar",
+		"import \"pe\"\n"
+		"rule Pe { strings: $a = \"evil\" condition:\n"
+		"  $a and not pe.is_pe }\n"));
+	snprintf(b, sizeof b, "%s", write_text("typed.yar",
+		"import \"pe\"\n"
+		"rule Typed { strings: $a = \"evil\" condition:\n"
+		"  $a or \"abc\" == pe.imphash() }\n"));
+	const char *paths[] = { a, b, NULL };
+	vigil_engine *e = engine_with(paths);
+	vigil_scanner *s = NULL;
+	vigil_result *r;
+
+	ck_assert_int_eq(vigil_engine_freeze(e), VIGIL_OK);
+	ck_assert_uint_eq(vigil_engine_signature_count(e), 2);
+	ck_assert_uint_eq(count_gate(e, VG_GATE_NOT_MZ), 1);
+	ck_assert_int_eq(vigil_scanner_new(e, &s), VIGIL_OK);
+	r = scan_mem(s, "ZM evil", NULL);
+	ck_assert_uint_eq(vigil_result_finding_count(r), 2);
+	ck_assert_ptr_nonnull(find(r, "good:Pe"));
+	ck_assert_ptr_nonnull(find(r, "typed:Typed"));
+	vigil_result_free(r);
+	r = scan_mem(s, "MZ evil", NULL);
+	ck_assert_uint_eq(vigil_result_finding_count(r), 2);
+	vigil_result_free(r);
+	vigil_scanner_free(s);
+	vigil_engine_free(e);
+}
+END_TEST
+
 static Suite *yara_suite(void)
 {
 	Suite *s = suite_create("yara");
@@ -1028,6 +1065,7 @@ static Suite *yara_suite(void)
 	tcase_add_test(tc, test_gate_split);
 	tcase_add_test(tc, test_gate_namespace);
 	tcase_add_test(tc, test_gate_split_rules);
+	tcase_add_test(tc, test_gate_unpe_fallback);
 	suite_add_tcase(s, tc);
 	return s;
 }
