@@ -90,7 +90,6 @@ static struct {
 	 * thread: fan_stop frees the policy under it (written) */
 	pthread_rwlock_t screen_rw;
 	pthread_t thread, wd_thread;
-	pid_t self;
 	int running;
 	atomic_int stop;
 	int wakefd;
@@ -770,7 +769,7 @@ static void notification(const struct fanotify_event_metadata *m, fan_kind kind,
 
 	pthread_mutex_lock(&fan.mu);
 	fan_stats_event(fan.st, kind);
-	if (m->pid == fan.self) {
+	if (fan_is_self(m->pid)) {
 		fan_stats_quick(fan.st, FAN_Q_SELF);
 		pthread_mutex_unlock(&fan.mu);
 		close(m->fd);
@@ -1027,7 +1026,6 @@ static int fan_start(vg_daemon *d, char *err, size_t errlen)
 	    !vg_conf_list_count(cfg, VG_CONF_OA_MOUNT_PATH))
 		return 0;
 	fan.d = d;
-	fan.self = getpid();
 	fan.deadline_us = vg_conf_num(cfg, VG_CONF_OA_DEADLINE) * 1000;
 	fan.watchdog_us = fan.deadline_us + 1000000;
 	fan.deadline_allow = !strcmp(vg_conf_str(cfg, VG_CONF_OA_DEADLINE_ACTION), "allow");

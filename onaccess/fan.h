@@ -113,6 +113,8 @@ int fan_is_own(vg_pool *pool, pid_t pid);
 /* The same without the /proc read for a child not registered yet: for
  * notifications, which make nobody wait. */
 int fan_is_known_own(vg_pool *pool, pid_t pid);
+/* 1 when pid is vigild itself (no lock, no system call). */
+int fan_is_self(pid_t pid);
 /* The process's executable ("" when gone) and uid ((uid_t)-1). */
 void fan_proc_exe(pid_t pid, char *buf, size_t len);
 uid_t fan_proc_uid(pid_t pid);

@@ -55,9 +55,13 @@ static void free_list(char **list, size_t n)
 	free(list);
 }
 
+/* vigild's pid, set by fan_policy_init before any thread reads it */
+static pid_t self;
+
 int fan_policy_init(fan_policy *p, const vg_config *cfg, char *err, size_t errlen)
 {
 	memset(p, 0, sizeof *p);
+	self = getpid();
 	pthread_mutex_init(&p->md_mu, NULL);
 	if (!(p->ex = vg_exclude_new()) || !(p->md = pcre2_match_data_create(1, NULL)))
 		goto nomem;
@@ -258,14 +262,15 @@ static pid_t parent_of(pid_t pid)
 	return (pid_t)ppid;
 }
 
-static pid_t self;
+int fan_is_self(pid_t pid)
+{
+	/* events name the thread group: every thread of vigild is self */
+	return pid == self;
+}
 
 int fan_is_known_own(vg_pool *pool, pid_t pid)
 {
-	if (!self)
-		self = getpid();
-	/* events name the thread group: every thread of vigild is self */
-	return pid == self || vg_pool_owns_pid(pool, pid);
+	return fan_is_self(pid) || vg_pool_owns_pid(pool, pid);
 }
 
 int fan_is_own(vg_pool *pool, pid_t pid)
@@ -277,5 +282,5 @@ int fan_is_own(vg_pool *pool, pid_t pid)
 	/* an engine process vigild is starting, or a worker its engine
 	 * process forked and has not announced yet */
 	ppid = parent_of(pid);
-	return ppid && (ppid == self || vg_pool_owns_pid(pool, ppid));
+	return ppid && fan_is_known_own(pool, ppid);
 }
